@@ -1,0 +1,27 @@
+# Warnings, sanitizers and the fuzzing instrumentation shared by every target.
+
+add_compile_options(-Wall -Wextra -Wshadow -Wnon-virtual-dtor -Wcast-align
+                    -Wformat=2 -Wimplicit-fallthrough)
+if(NBDREF_WERROR)
+  add_compile_options(-Werror)
+endif()
+
+if(NBDREF_SANITIZE)
+  # Every test doubles as a memory-safety test: abort on the first report.
+  set(NBDREF_SANITIZER_FLAGS -fsanitize=address,undefined -fno-sanitize-recover=all
+                             -fno-omit-frame-pointer)
+  add_compile_options(${NBDREF_SANITIZER_FLAGS})
+  add_link_options(${NBDREF_SANITIZER_FLAGS})
+endif()
+
+if(NBDREF_FUZZ)
+  if(NOT CMAKE_CXX_COMPILER_ID STREQUAL "Clang")
+    message(FATAL_ERROR "NBDREF_FUZZ needs clang (configure with CXX=clang++ CC=clang)")
+  endif()
+  # Coverage instrumentation for the library too, so libFuzzer sees inside the parsers.
+  add_compile_options(-fsanitize=fuzzer-no-link)
+  if(NOT NBDREF_SANITIZE)
+    add_compile_options(-fsanitize=address,undefined -fno-omit-frame-pointer)
+    add_link_options(-fsanitize=address,undefined)
+  endif()
+endif()
