@@ -1,0 +1,95 @@
+#include "engine/connection.hpp"
+
+#include <algorithm>
+#include <cstring>
+
+namespace nbdref::engine {
+
+Connection::Connection(ConnectionConfig config)
+    : core_(std::move(config)), negotiator_(core_), issuer_(core_), reader_(core_) {}
+
+std::span<std::uint8_t> Connection::input_space() {
+  if (core_.phase == Phase::Ready) {
+    auto direct = reader_.direct_target();
+    if (!direct.empty()) {
+      direct_input_ = true;
+      return direct;
+    }
+  }
+  direct_input_ = false;
+  const std::size_t wanted =
+      core_.phase == Phase::Ready ? reader_.bytes_wanted() : negotiator_.bytes_wanted();
+  return core_.input.space(wanted);
+}
+
+void Connection::input_received(std::size_t n) {
+  if (direct_input_) {
+    direct_input_ = false;
+    reader_.direct_received(n);
+  } else {
+    core_.input.commit(n);
+  }
+  process();
+}
+
+void Connection::input_eof() {
+  process();
+  if (core_.phase == Phase::Ready) {
+    reader_.on_eof();
+  } else {
+    negotiator_.on_eof();
+  }
+}
+
+std::size_t Connection::feed(wire::Bytes data) {
+  std::size_t taken = 0;
+  while (taken < data.size() && core_.phase != Phase::Dead && core_.phase != Phase::Closed) {
+    const auto space = input_space();
+    const std::size_t n = std::min(space.size(), data.size() - taken);
+    std::memcpy(space.data(), data.data() + taken, n);
+    taken += n;
+    input_received(n);
+  }
+  return taken;
+}
+
+void Connection::process() {
+  bool progress = true;
+  while (progress) {
+    switch (core_.phase) {
+      case Phase::Handshaking:
+      case Phase::Negotiating: progress = negotiator_.step(); break;
+      case Phase::Ready: progress = reader_.step(); break;
+      case Phase::Dead:
+      case Phase::Closed: progress = false; break;
+    }
+  }
+}
+
+void Connection::output_sent(std::size_t n) {
+  core_.output.consume(n);
+  // C-TX-023: nothing follows NBD_CMD_DISC, so once it is out the
+  // conversation is over unless replies are still due.
+  if (core_.phase == Phase::Ready && core_.disconnect_sent && core_.output.empty() &&
+      core_.commands.empty()) {
+    core_.phase = Phase::Closed;
+  }
+}
+
+std::vector<std::uint8_t> Connection::take_output() {
+  std::vector<std::uint8_t> out;
+  iovec segments[64];
+  while (has_output()) {
+    const std::size_t count = output_segments(segments);
+    std::size_t total = 0;
+    for (std::size_t i = 0; i < count; ++i) {
+      const auto* p = static_cast<const std::uint8_t*>(segments[i].iov_base);
+      out.insert(out.end(), p, p + segments[i].iov_len);
+      total += segments[i].iov_len;
+    }
+    output_sent(total);
+  }
+  return out;
+}
+
+}  // namespace nbdref::engine

@@ -1,0 +1,179 @@
+// Option mode: the caller chooses each option (libnbd's nbd_set_opt_mode).
+#include <memory>
+
+#include <gtest/gtest.h>
+
+#include "engine_harness.hpp"
+#include "wire/option_request.hpp"
+
+namespace nbdref::test {
+namespace {
+
+using namespace wire;
+using engine::OptionKind;
+using engine::OptionRequest;
+using engine::Phase;
+
+// A connection in option mode, past the automatic options.
+std::unique_ptr<EngineHarness> negotiating_harness() {
+  engine::ConnectionConfig c;
+  c.opt_mode = true;
+  auto h = std::make_unique<EngineHarness>(c);
+  h->server_sends(newstyle_greeting());
+  h->client_flags();
+  h->option();
+  h->server_sends(option_reply(NBD_OPT_EXTENDED_HEADERS, NBD_REP_ERR_UNSUP));
+  h->option();
+  h->server_sends(ack(NBD_OPT_STRUCTURED_REPLY));
+  return h;
+}
+
+TEST(OptionMode, StopsAfterStructuredReplies) {
+  auto owner = negotiating_harness();
+  auto& h = *owner;
+  EXPECT_EQ(h.phase(), Phase::Negotiating);
+  EXPECT_TRUE(h.session().structured_replies);
+  EXPECT_TRUE(h.client_silent());
+}
+
+TEST(OptionMode, ListDeliversEveryExport) {
+  auto owner = negotiating_harness();
+  auto& h = *owner;
+  RecordingOptionListener l;
+  ASSERT_TRUE(h.conn().start_option({OptionKind::List, {}, &l}));
+  auto list = h.option();
+  EXPECT_EQ(list.option, NBD_OPT_LIST);
+  EXPECT_TRUE(list.data.empty());  // C-OPT-008
+  h.server_sends(server_entry("a", "first") + server_entry("b", "") + ack(NBD_OPT_LIST));
+  ASSERT_EQ(l.exports.size(), 2u);
+  EXPECT_EQ(l.exports[0], (std::pair<std::string, std::string>{"a", "first"}));
+  ASSERT_EQ(l.results.size(), 1u);
+  EXPECT_TRUE(l.results[0]);
+  EXPECT_EQ(h.phase(), Phase::Negotiating);
+}
+
+TEST(OptionMode, FailedGoStaysNegotiatingThenAnotherNameSucceeds) {
+  auto owner = negotiating_harness();
+  auto& h = *owner;
+  RecordingOptionListener l;
+  h.conn().config().export_name = "wrong";
+  ASSERT_TRUE(h.conn().start_option({OptionKind::Go, {}, &l}));
+  h.option();
+  h.server_sends(option_reply(NBD_OPT_GO, NBD_REP_ERR_UNKNOWN));
+  ASSERT_EQ(l.results.size(), 1u);
+  ASSERT_FALSE(l.results[0]);
+  EXPECT_EQ(l.results[0].error().errnum, ENOENT);
+  EXPECT_EQ(h.phase(), Phase::Negotiating);
+  EXPECT_TRUE(h.client_silent());  // no abort in option mode
+
+  h.conn().config().export_name = "right";
+  ASSERT_TRUE(h.conn().start_option({OptionKind::Go, {}, &l}));
+  auto go = h.option();
+  EXPECT_EQ(decode_info_request(go.data)->export_name, "right");
+  h.server_sends(info_export(NBD_OPT_GO, 4096, NBD_FLAG_HAS_FLAGS) + ack(NBD_OPT_GO));
+  ASSERT_EQ(l.results.size(), 2u);
+  EXPECT_TRUE(l.results[1]);
+  EXPECT_EQ(h.phase(), Phase::Ready);
+}
+
+TEST(OptionMode, InfoReportsWithoutEnteringTransmission) {
+  auto owner = negotiating_harness();
+  auto& h = *owner;
+  RecordingOptionListener l;
+  ASSERT_TRUE(h.conn().start_option({OptionKind::Info, {}, &l}));
+  EXPECT_EQ(h.option().option, NBD_OPT_INFO);
+  h.server_sends(info_export(NBD_OPT_INFO, 12345, NBD_FLAG_HAS_FLAGS) + ack(NBD_OPT_INFO));
+  ASSERT_EQ(l.results.size(), 1u);
+  EXPECT_TRUE(l.results[0]);
+  EXPECT_EQ(h.session().export_info.size, 12345u);
+  EXPECT_EQ(h.phase(), Phase::Negotiating);
+}
+
+// C-BS-007: contexts are reported only when the list ends in success.
+TEST(OptionMode, ListMetaContextReportsOnlyAfterAck) {
+  auto owner = negotiating_harness();
+  auto& h = *owner;
+  RecordingOptionListener l;
+  ASSERT_TRUE(h.conn().start_option({OptionKind::ListMetaContext, {"base:"}, &l}));
+  auto opt = h.option();
+  EXPECT_EQ(opt.option, NBD_OPT_LIST_META_CONTEXT);
+  h.server_sends(meta_context(NBD_OPT_LIST_META_CONTEXT, 0, "base:allocation"));
+  EXPECT_TRUE(l.contexts.empty());
+  h.server_sends(ack(NBD_OPT_LIST_META_CONTEXT));
+  EXPECT_EQ(l.contexts, std::vector<std::string>{"base:allocation"});
+
+  ASSERT_TRUE(h.conn().start_option({OptionKind::ListMetaContext, {"base:"}, &l}));
+  h.option();
+  h.server_sends(meta_context(NBD_OPT_LIST_META_CONTEXT, 0, "base:allocation") +
+                 option_reply(NBD_OPT_LIST_META_CONTEXT, NBD_REP_ERR_TOO_BIG));
+  EXPECT_EQ(l.contexts.size(), 1u);  // the second list was discarded
+  ASSERT_EQ(l.results.size(), 2u);
+  EXPECT_FALSE(l.results[1]);
+}
+
+// C-BS-006: queries need a namespace and a colon.
+TEST(OptionMode, QueryWithoutNamespaceIsRefusedLocally) {
+  auto owner = negotiating_harness();
+  auto& h = *owner;
+  RecordingOptionListener l;
+  ASSERT_TRUE(h.conn().start_option({OptionKind::ListMetaContext, {"allocation"}, &l}));
+  ASSERT_EQ(l.results.size(), 1u);
+  EXPECT_EQ(l.results[0].error().errnum, EINVAL);
+  EXPECT_TRUE(h.client_silent());
+  EXPECT_EQ(h.phase(), Phase::Negotiating);
+}
+
+TEST(OptionMode, AbortClosesOnAckOrEof) {
+  for (bool server_acks : {true, false}) {
+    auto owner = negotiating_harness();
+  auto& h = *owner;
+    RecordingOptionListener l;
+    ASSERT_TRUE(h.conn().start_option({OptionKind::Abort, {}, &l}));
+    EXPECT_EQ(h.option().option, NBD_OPT_ABORT);
+    if (server_acks) {
+      h.server_sends(ack(NBD_OPT_ABORT));
+    } else {
+      h.server_closes();  // C-OPT-007
+    }
+    EXPECT_EQ(h.phase(), Phase::Closed);
+    ASSERT_EQ(l.results.size(), 1u);
+    EXPECT_TRUE(l.results[0]);
+  }
+}
+
+// C-BS-010: contexts count only for the export they were set for.
+TEST(OptionMode, ContextsSetForAnotherExportAreDropped) {
+  auto owner = negotiating_harness();
+  auto& h = *owner;
+  RecordingOptionListener l;
+  h.conn().config().export_name = "one";
+  ASSERT_TRUE(h.conn().start_option({OptionKind::SetMetaContext, {"base:allocation"}, &l}));
+  h.option();
+  h.server_sends(meta_context(NBD_OPT_SET_META_CONTEXT, 3, "base:allocation") +
+                 ack(NBD_OPT_SET_META_CONTEXT));
+  h.conn().config().export_name = "two";
+  ASSERT_TRUE(h.conn().start_option({OptionKind::Go, {}, &l}));
+  h.option();
+  h.server_sends(info_export(NBD_OPT_GO, 4096, NBD_FLAG_HAS_FLAGS) + ack(NBD_OPT_GO));
+  ASSERT_EQ(h.phase(), Phase::Ready);
+  EXPECT_TRUE(h.session().meta_contexts.empty());
+}
+
+TEST(OptionMode, DataWhileIdleIsAViolation) {
+  auto owner = negotiating_harness();
+  auto& h = *owner;
+  h.server_sends(ack(NBD_OPT_GO));
+  EXPECT_EQ(h.phase(), Phase::Dead);
+  EXPECT_NE(h.error_message().find("no option was pending"), std::string::npos);
+}
+
+TEST(OptionMode, OptionsNeedTheNegotiatingPhase) {
+  EngineHarness h;
+  RecordingOptionListener l;
+  auto r = h.conn().start_option({OptionKind::List, {}, &l});
+  ASSERT_FALSE(r);
+  EXPECT_EQ(r.error().errnum, EINVAL);
+}
+
+}  // namespace
+}  // namespace nbdref::test
