@@ -1,7 +1,7 @@
 # Warnings, sanitizers and the fuzzing instrumentation shared by every target.
 
-add_compile_options(-Wall -Wextra -Wshadow -Wnon-virtual-dtor -Wcast-align
-                    -Wformat=2 -Wimplicit-fallthrough)
+add_compile_options(-Wall -Wextra -Wshadow -Wcast-align -Wformat=2 -Wimplicit-fallthrough
+                    $<$<COMPILE_LANGUAGE:CXX>:-Wnon-virtual-dtor>)
 if(NBDREF_WERROR)
   add_compile_options(-Werror)
 endif()

@@ -27,6 +27,7 @@ struct BlockSizes {
 };
 
 struct ExportInfo {
+  bool known = false;  // set once INFO, GO, EXPORT_NAME or an oldstyle greeting described it
   std::uint64_t size = 0;
   std::uint16_t transmission_flags = 0;
   std::optional<BlockSizes> block_sizes;  // only when the server sent NBD_INFO_BLOCK_SIZE

@@ -568,6 +568,7 @@ void Negotiator::on_ack() {
                         "S-OPT-014");
         return;
       }
+      pending_info_.known = true;
       if (current_.step == Step::Info) {
         core_.session.export_info = pending_info_;
         finish_step({});
@@ -697,6 +698,7 @@ void Negotiator::enter_transmission(std::uint64_t size, std::uint16_t flags) {
         "X-S-010");
     return;
   }
+  s.export_info.known = true;
   s.export_info.size = size;
   s.export_info.transmission_flags = flags;
   // C-BS-010: contexts count only if the last SET_META_CONTEXT named this export.

@@ -1,0 +1,326 @@
+/* nbdref's libnbd-compatible C API.
+ *
+ * Programs written for libnbd build against this header unchanged and link
+ * with -lnbdref: the function names, signatures, callback structures and
+ * constant values are libnbd's (libnbd 1.14, plus the later additions nbdref
+ * implements). The comments are nbdref's own; libnbd(3) describes the API.
+ *
+ * Every function that can fail returns -1 (or NULL) and records a message
+ * and an errno value for the calling thread, read with nbd_get_error() and
+ * nbd_get_errno().
+ */
+
+#ifndef LIBNBD_H
+#define LIBNBD_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/socket.h>
+#include <sys/types.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+struct nbd_handle;
+
+/* ---- constants ---- */
+
+#define LIBNBD_TLS_DISABLE                       0
+#define LIBNBD_TLS_ALLOW                         1
+#define LIBNBD_TLS_REQUIRE                       2
+
+#define LIBNBD_SIZE_MINIMUM                      0
+#define LIBNBD_SIZE_PREFERRED                    1
+#define LIBNBD_SIZE_MAXIMUM                      2
+
+#define LIBNBD_CMD_FLAG_FUA                      0x01U
+#define LIBNBD_CMD_FLAG_NO_HOLE                  0x02U
+#define LIBNBD_CMD_FLAG_DF                       0x04U
+#define LIBNBD_CMD_FLAG_REQ_ONE                  0x08U
+#define LIBNBD_CMD_FLAG_FAST_ZERO                0x10U
+#define LIBNBD_CMD_FLAG_MASK                     0x1fU
+
+#define LIBNBD_HANDSHAKE_FLAG_FIXED_NEWSTYLE     0x01U
+#define LIBNBD_HANDSHAKE_FLAG_NO_ZEROES          0x02U
+#define LIBNBD_HANDSHAKE_FLAG_MASK               0x03U
+
+#define LIBNBD_STRICT_COMMANDS                   0x01U
+#define LIBNBD_STRICT_FLAGS                      0x02U
+#define LIBNBD_STRICT_BOUNDS                     0x04U
+#define LIBNBD_STRICT_ZERO_SIZE                  0x08U
+#define LIBNBD_STRICT_ALIGN                      0x10U
+#define LIBNBD_STRICT_MASK                       0x1fU
+
+#define LIBNBD_ALLOW_TRANSPORT_TCP               0x01U
+#define LIBNBD_ALLOW_TRANSPORT_UNIX              0x02U
+#define LIBNBD_ALLOW_TRANSPORT_VSOCK             0x04U
+#define LIBNBD_ALLOW_TRANSPORT_MASK              0x07U
+
+#define LIBNBD_SHUTDOWN_ABANDON_PENDING          0x10000U
+#define LIBNBD_SHUTDOWN_MASK                     0x10000U
+
+#define LIBNBD_AIO_DIRECTION_READ                1
+#define LIBNBD_AIO_DIRECTION_WRITE               2
+#define LIBNBD_AIO_DIRECTION_BOTH                3
+
+#define LIBNBD_READ_DATA                         1
+#define LIBNBD_READ_HOLE                         2
+#define LIBNBD_READ_ERROR                        3
+
+#define LIBNBD_NAMESPACE_BASE                    "base:"
+#define LIBNBD_CONTEXT_BASE_ALLOCATION           "base:allocation"
+#define LIBNBD_STATE_HOLE                        1
+#define LIBNBD_STATE_ZERO                        2
+
+/* ---- callbacks: passed by value; .free (if set) runs exactly once when
+ * the library no longer needs .user_data ---- */
+
+typedef struct {
+  int (*callback) (void *user_data, const void *subbuf, size_t count,
+                   uint64_t offset, unsigned status, int *error);
+  void *user_data;
+  void (*free) (void *user_data);
+} nbd_chunk_callback;
+#define LIBNBD_HAVE_NBD_CHUNK_CALLBACK 1
+
+typedef struct {
+  int (*callback) (void *user_data, int *error);
+  void *user_data;
+  void (*free) (void *user_data);
+} nbd_completion_callback;
+#define LIBNBD_HAVE_NBD_COMPLETION_CALLBACK 1
+
+typedef struct {
+  int (*callback) (void *user_data, const char *context, const char *msg);
+  void *user_data;
+  void (*free) (void *user_data);
+} nbd_debug_callback;
+#define LIBNBD_HAVE_NBD_DEBUG_CALLBACK 1
+
+typedef struct {
+  int (*callback) (void *user_data, const char *metacontext,
+                   uint64_t offset, uint32_t *entries, size_t nr_entries,
+                   int *error);
+  void *user_data;
+  void (*free) (void *user_data);
+} nbd_extent_callback;
+#define LIBNBD_HAVE_NBD_EXTENT_CALLBACK 1
+
+typedef struct {
+  int (*callback) (void *user_data, const char *name,
+                   const char *description);
+  void *user_data;
+  void (*free) (void *user_data);
+} nbd_list_callback;
+#define LIBNBD_HAVE_NBD_LIST_CALLBACK 1
+
+typedef struct {
+  int (*callback) (void *user_data, const char *name);
+  void *user_data;
+  void (*free) (void *user_data);
+} nbd_context_callback;
+#define LIBNBD_HAVE_NBD_CONTEXT_CALLBACK 1
+
+#define NBD_NULL_COMPLETION ((nbd_completion_callback) { .callback = NULL })
+
+/* ---- handles and errors ---- */
+
+/* A new handle, or NULL (with the error set) when memory runs out. */
+extern struct nbd_handle *nbd_create (void);
+#define LIBNBD_HAVE_NBD_CREATE 1
+
+/* Closes the connection abruptly (if any) and frees the handle; NULL is fine. */
+extern void nbd_close (struct nbd_handle *h);
+#define LIBNBD_HAVE_NBD_CLOSE 1
+
+/* The calling thread's last error message, or NULL if there was none. */
+extern const char *nbd_get_error (void);
+#define LIBNBD_HAVE_NBD_GET_ERROR 1
+
+/* The errno value of the calling thread's last error (0 if unknown). */
+extern int nbd_get_errno (void);
+#define LIBNBD_HAVE_NBD_GET_ERRNO 1
+
+/* ---- debugging, names, private data ---- */
+
+extern int nbd_set_debug (struct nbd_handle *h, bool debug);
+#define LIBNBD_HAVE_NBD_SET_DEBUG 1
+extern int nbd_get_debug (struct nbd_handle *h);
+#define LIBNBD_HAVE_NBD_GET_DEBUG 1
+extern int nbd_set_debug_callback (struct nbd_handle *h,
+                                   nbd_debug_callback debug_callback);
+#define LIBNBD_HAVE_NBD_SET_DEBUG_CALLBACK 1
+extern int nbd_clear_debug_callback (struct nbd_handle *h);
+#define LIBNBD_HAVE_NBD_CLEAR_DEBUG_CALLBACK 1
+
+extern int nbd_set_handle_name (struct nbd_handle *h, const char *handle_name);
+#define LIBNBD_HAVE_NBD_SET_HANDLE_NAME 1
+/* The caller frees the returned string. */
+extern char *nbd_get_handle_name (struct nbd_handle *h);
+#define LIBNBD_HAVE_NBD_GET_HANDLE_NAME 1
+
+/* Stores a value for the caller; returns the previous one. */
+extern uintptr_t nbd_set_private_data (struct nbd_handle *h,
+                                       uintptr_t private_data);
+#define LIBNBD_HAVE_NBD_SET_PRIVATE_DATA 1
+extern uintptr_t nbd_get_private_data (struct nbd_handle *h);
+#define LIBNBD_HAVE_NBD_GET_PRIVATE_DATA 1
+
+/* ---- settings for the handshake ---- */
+
+extern int nbd_set_export_name (struct nbd_handle *h, const char *export_name);
+#define LIBNBD_HAVE_NBD_SET_EXPORT_NAME 1
+extern char *nbd_get_export_name (struct nbd_handle *h);
+#define LIBNBD_HAVE_NBD_GET_EXPORT_NAME 1
+
+extern int nbd_set_request_block_size (struct nbd_handle *h, bool request);
+#define LIBNBD_HAVE_NBD_SET_REQUEST_BLOCK_SIZE 1
+extern int nbd_get_request_block_size (struct nbd_handle *h);
+#define LIBNBD_HAVE_NBD_GET_REQUEST_BLOCK_SIZE 1
+
+extern int nbd_set_full_info (struct nbd_handle *h, bool request);
+#define LIBNBD_HAVE_NBD_SET_FULL_INFO 1
+extern int nbd_get_full_info (struct nbd_handle *h);
+#define LIBNBD_HAVE_NBD_GET_FULL_INFO 1
+extern char *nbd_get_canonical_export_name (struct nbd_handle *h);
+#define LIBNBD_HAVE_NBD_GET_CANONICAL_EXPORT_NAME 1
+extern char *nbd_get_export_description (struct nbd_handle *h);
+#define LIBNBD_HAVE_NBD_GET_EXPORT_DESCRIPTION 1
+
+extern int nbd_set_request_structured_replies (struct nbd_handle *h,
+                                               bool request);
+#define LIBNBD_HAVE_NBD_SET_REQUEST_STRUCTURED_REPLIES 1
+extern int nbd_get_request_structured_replies (struct nbd_handle *h);
+#define LIBNBD_HAVE_NBD_GET_REQUEST_STRUCTURED_REPLIES 1
+extern int nbd_get_structured_replies_negotiated (struct nbd_handle *h);
+#define LIBNBD_HAVE_NBD_GET_STRUCTURED_REPLIES_NEGOTIATED 1
+
+extern int nbd_set_handshake_flags (struct nbd_handle *h, uint32_t flags);
+#define LIBNBD_HAVE_NBD_SET_HANDSHAKE_FLAGS 1
+extern uint32_t nbd_get_handshake_flags (struct nbd_handle *h);
+#define LIBNBD_HAVE_NBD_GET_HANDSHAKE_FLAGS 1
+
+extern int nbd_set_pread_initialize (struct nbd_handle *h, bool request);
+#define LIBNBD_HAVE_NBD_SET_PREAD_INITIALIZE 1
+extern int nbd_get_pread_initialize (struct nbd_handle *h);
+#define LIBNBD_HAVE_NBD_GET_PREAD_INITIALIZE 1
+
+extern int nbd_set_strict_mode (struct nbd_handle *h, uint32_t flags);
+#define LIBNBD_HAVE_NBD_SET_STRICT_MODE 1
+extern uint32_t nbd_get_strict_mode (struct nbd_handle *h);
+#define LIBNBD_HAVE_NBD_GET_STRICT_MODE 1
+
+extern int nbd_add_meta_context (struct nbd_handle *h, const char *name);
+#define LIBNBD_HAVE_NBD_ADD_META_CONTEXT 1
+extern ssize_t nbd_get_nr_meta_contexts (struct nbd_handle *h);
+#define LIBNBD_HAVE_NBD_GET_NR_META_CONTEXTS 1
+extern char *nbd_get_meta_context (struct nbd_handle *h, size_t i);
+#define LIBNBD_HAVE_NBD_GET_META_CONTEXT 1
+extern int nbd_clear_meta_contexts (struct nbd_handle *h);
+#define LIBNBD_HAVE_NBD_CLEAR_META_CONTEXTS 1
+
+/* ---- connecting (each returns once the export is ready for commands) ---- */
+
+extern int nbd_connect_unix (struct nbd_handle *h, const char *unixsocket);
+#define LIBNBD_HAVE_NBD_CONNECT_UNIX 1
+extern int nbd_connect_tcp (struct nbd_handle *h, const char *hostname,
+                            const char *port);
+#define LIBNBD_HAVE_NBD_CONNECT_TCP 1
+/* Takes ownership of the connected socket. */
+extern int nbd_connect_socket (struct nbd_handle *h, int sock);
+#define LIBNBD_HAVE_NBD_CONNECT_SOCKET 1
+/* Runs argv with its stdin and stdout connected to the handle. */
+extern int nbd_connect_command (struct nbd_handle *h, char **argv);
+#define LIBNBD_HAVE_NBD_CONNECT_COMMAND 1
+
+/* ---- what the server said about the export (1 true, 0 false, -1 error) ---- */
+
+extern int nbd_is_read_only (struct nbd_handle *h);
+#define LIBNBD_HAVE_NBD_IS_READ_ONLY 1
+extern int nbd_can_flush (struct nbd_handle *h);
+#define LIBNBD_HAVE_NBD_CAN_FLUSH 1
+extern int nbd_can_fua (struct nbd_handle *h);
+#define LIBNBD_HAVE_NBD_CAN_FUA 1
+extern int nbd_is_rotational (struct nbd_handle *h);
+#define LIBNBD_HAVE_NBD_IS_ROTATIONAL 1
+extern int nbd_can_trim (struct nbd_handle *h);
+#define LIBNBD_HAVE_NBD_CAN_TRIM 1
+extern int nbd_can_zero (struct nbd_handle *h);
+#define LIBNBD_HAVE_NBD_CAN_ZERO 1
+extern int nbd_can_fast_zero (struct nbd_handle *h);
+#define LIBNBD_HAVE_NBD_CAN_FAST_ZERO 1
+extern int nbd_can_df (struct nbd_handle *h);
+#define LIBNBD_HAVE_NBD_CAN_DF 1
+extern int nbd_can_multi_conn (struct nbd_handle *h);
+#define LIBNBD_HAVE_NBD_CAN_MULTI_CONN 1
+extern int nbd_can_cache (struct nbd_handle *h);
+#define LIBNBD_HAVE_NBD_CAN_CACHE 1
+extern int nbd_can_meta_context (struct nbd_handle *h, const char *metacontext);
+#define LIBNBD_HAVE_NBD_CAN_META_CONTEXT 1
+
+/* "oldstyle", "newstyle" or "newstyle-fixed". */
+extern const char *nbd_get_protocol (struct nbd_handle *h);
+#define LIBNBD_HAVE_NBD_GET_PROTOCOL 1
+extern int64_t nbd_get_size (struct nbd_handle *h);
+#define LIBNBD_HAVE_NBD_GET_SIZE 1
+/* 0 when the server advertised no such constraint. */
+extern int64_t nbd_get_block_size (struct nbd_handle *h, int size_type);
+#define LIBNBD_HAVE_NBD_GET_BLOCK_SIZE 1
+
+/* ---- synchronous commands (0 on success) ---- */
+
+extern int nbd_pread (struct nbd_handle *h, void *buf, size_t count,
+                      uint64_t offset, uint32_t flags);
+#define LIBNBD_HAVE_NBD_PREAD 1
+extern int nbd_pread_structured (struct nbd_handle *h, void *buf,
+                                 size_t count, uint64_t offset,
+                                 nbd_chunk_callback chunk_callback,
+                                 uint32_t flags);
+#define LIBNBD_HAVE_NBD_PREAD_STRUCTURED 1
+extern int nbd_pwrite (struct nbd_handle *h, const void *buf, size_t count,
+                       uint64_t offset, uint32_t flags);
+#define LIBNBD_HAVE_NBD_PWRITE 1
+extern int nbd_shutdown (struct nbd_handle *h, uint32_t flags);
+#define LIBNBD_HAVE_NBD_SHUTDOWN 1
+extern int nbd_flush (struct nbd_handle *h, uint32_t flags);
+#define LIBNBD_HAVE_NBD_FLUSH 1
+extern int nbd_trim (struct nbd_handle *h, uint64_t count, uint64_t offset,
+                     uint32_t flags);
+#define LIBNBD_HAVE_NBD_TRIM 1
+extern int nbd_cache (struct nbd_handle *h, uint64_t count, uint64_t offset,
+                      uint32_t flags);
+#define LIBNBD_HAVE_NBD_CACHE 1
+extern int nbd_zero (struct nbd_handle *h, uint64_t count, uint64_t offset,
+                     uint32_t flags);
+#define LIBNBD_HAVE_NBD_ZERO 1
+extern int nbd_block_status (struct nbd_handle *h, uint64_t count,
+                             uint64_t offset,
+                             nbd_extent_callback extent_callback,
+                             uint32_t flags);
+#define LIBNBD_HAVE_NBD_BLOCK_STATUS 1
+
+/* One round of the poll loop: 1 on progress, 0 on timeout, -1 on error. */
+extern int nbd_poll (struct nbd_handle *h, int timeout);
+#define LIBNBD_HAVE_NBD_POLL 1
+
+/* ---- the library ---- */
+
+/* The handle's state as a short word ("created", "ready", ...). */
+extern const char *nbd_connection_state (struct nbd_handle *h);
+#define LIBNBD_HAVE_NBD_CONNECTION_STATE 1
+extern const char *nbd_get_package_name (struct nbd_handle *h);
+#define LIBNBD_HAVE_NBD_GET_PACKAGE_NAME 1
+extern const char *nbd_get_version (struct nbd_handle *h);
+#define LIBNBD_HAVE_NBD_GET_VERSION 1
+extern int nbd_supports_tls (struct nbd_handle *h);
+#define LIBNBD_HAVE_NBD_SUPPORTS_TLS 1
+extern int nbd_supports_uri (struct nbd_handle *h);
+#define LIBNBD_HAVE_NBD_SUPPORTS_URI 1
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif /* LIBNBD_H */

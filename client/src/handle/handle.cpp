@@ -1,0 +1,681 @@
+#include "handle/handle.hpp"
+
+#include <poll.h>
+
+#include <atomic>
+#include <cerrno>
+#include <chrono>
+#include <cstdio>
+#include <cstdlib>
+#include <cstring>
+
+#include "transport/socket_stream.hpp"
+#include "wire/limits.hpp"
+
+namespace nbdref::handle {
+namespace {
+
+using engine::Phase;
+using wire::MAX_STRING_LENGTH;
+
+thread_local const char* t_api_context = nullptr;
+
+std::string next_handle_name() {
+  static std::atomic<unsigned> counter{0};
+  return "nbd" + std::to_string(++counter);
+}
+
+bool debug_from_environment() {
+  const char* v = std::getenv("LIBNBD_DEBUG");
+  return v && std::strcmp(v, "1") == 0;
+}
+
+// Strings that will go on the wire: no NUL, at most 4096 bytes (C-GEN-001, C-GEN-003).
+Result<void> check_wire_string(const std::string& s, const char* what) {
+  if (s.size() > MAX_STRING_LENGTH) {
+    return failure(ENAMETOOLONG, std::string(what) + " is longer than the protocol's 4096 bytes");
+  }
+  if (s.find('\0') != std::string::npos) {
+    return failure(EINVAL, std::string(what) + " contains a NUL byte");
+  }
+  return {};
+}
+
+// Reads are attempted this many times per poll round before yielding, so
+// one busy connection cannot starve the caller.
+constexpr int MAX_READS_PER_ROUND = 16;
+constexpr std::size_t MAX_SEGMENTS_PER_WRITE = 64;
+
+}  // namespace
+
+ApiContext::ApiContext(const char* function) : previous_(t_api_context) {
+  t_api_context = function;
+}
+ApiContext::~ApiContext() { t_api_context = previous_; }
+const char* ApiContext::current() { return t_api_context ? t_api_context : "nbdref"; }
+
+Handle::Handle() : name_(next_handle_name()), debug_(debug_from_environment()) {}
+
+Handle::~Handle() {
+  Lock lock(mutex_);
+  // Closing abandons whatever is in flight (libnbd's nbd_close).
+  if (connection_) connection_->fail(Error{ESHUTDOWN, "the handle was closed"});
+  stream_.reset();
+  subprocess_.reset();  // kills and reaps a server started by connect_command
+}
+
+// ---- identity and debugging ----
+
+std::string Handle::name() const {
+  Lock lock(mutex_);
+  return name_;
+}
+void Handle::set_name(std::string name) {
+  Lock lock(mutex_);
+  name_ = std::move(name);
+}
+std::uintptr_t Handle::exchange_private_data(std::uintptr_t data) {
+  Lock lock(mutex_);
+  return std::exchange(private_data_, data);
+}
+std::uintptr_t Handle::private_data() const {
+  Lock lock(mutex_);
+  return private_data_;
+}
+void Handle::set_debug(bool enabled) {
+  Lock lock(mutex_);
+  debug_ = enabled;
+}
+bool Handle::debug() const {
+  Lock lock(mutex_);
+  return debug_;
+}
+void Handle::set_debug_callback(DebugCallback callback) {
+  Lock lock(mutex_);
+  debug_callback_ = std::move(callback);
+}
+
+void Handle::emit_debug(const std::string& message) const {
+  if (!debug_) return;
+  if (debug_callback_) {
+    debug_callback_(ApiContext::current(), message);
+  } else {
+    std::fprintf(stderr, "nbdref: debug: %s: %s: %s\n", name_.c_str(), ApiContext::current(),
+                 message.c_str());
+  }
+}
+
+// ---- state ----
+
+HandleState Handle::state() const {
+  Lock lock(mutex_);
+  return state_locked();
+}
+
+HandleState Handle::state_locked() const {
+  if (connector_) return HandleState::Connecting;
+  if (connect_error_) return HandleState::Dead;
+  if (!connection_) return HandleState::Created;
+  switch (connection_->phase()) {
+    case Phase::Handshaking: return HandleState::Connecting;
+    case Phase::Negotiating: return HandleState::Negotiating;
+    case Phase::Ready:
+      return connection_->in_flight() > 0 ? HandleState::Processing : HandleState::Ready;
+    case Phase::Dead: return HandleState::Dead;
+    case Phase::Closed: return HandleState::Closed;
+  }
+  return HandleState::Dead;
+}
+
+Result<void> Handle::need_state(const char* what, std::initializer_list<HandleState> allowed) const {
+  const HandleState s = state_locked();
+  for (auto a : allowed) {
+    if (s == a) return {};
+  }
+  std::string message = std::string("invalid state: the handle is ") + state_name(s) + ", " + what;
+  if (s == HandleState::Dead) {
+    const auto& e = connect_error_ ? connect_error_ : connection_->error();
+    if (e) message += " (" + e->message + ")";
+  }
+  return failure(s == HandleState::Created ? ENOTCONN : EINVAL, message);
+}
+
+// ---- settings ----
+
+engine::ConnectionConfig Handle::make_config() const {
+  engine::ConnectionConfig c;
+  c.export_name = settings_.export_name;
+  c.request_extended_headers = settings_.request_extended_headers;
+  c.request_structured_replies = settings_.request_structured_replies;
+  c.request_block_size = settings_.request_block_size;
+  c.full_info = settings_.full_info;
+  c.meta_contexts = settings_.meta_contexts;
+  c.handshake_flags = settings_.handshake_flags;
+  c.opt_mode = settings_.opt_mode;
+  c.strict = settings_.strict;
+  c.pread_initialize = settings_.pread_initialize;
+  return c;
+}
+
+void Handle::apply_settings() {
+  // Negotiation settings matter until the export is chosen; strictness and
+  // read initialization apply to every later command.
+  if (connection_) connection_->config() = make_config();
+}
+
+Result<void> Handle::set_export_name(std::string name) {
+  Lock lock(mutex_);
+  if (auto ok = need_state("the export name can only change before connecting or while "
+                           "negotiating",
+                           {HandleState::Created, HandleState::Negotiating});
+      !ok) {
+    return ok;
+  }
+  if (auto ok = check_wire_string(name, "the export name"); !ok) return ok;
+  settings_.export_name = std::move(name);
+  apply_settings();
+  return {};
+}
+std::string Handle::export_name() const {
+  Lock lock(mutex_);
+  return settings_.export_name;
+}
+
+Result<void> Handle::set_full_info(bool on) {
+  Lock lock(mutex_);
+  if (auto ok = need_state("full info can only change before connecting or while negotiating",
+                           {HandleState::Created, HandleState::Negotiating});
+      !ok) {
+    return ok;
+  }
+  settings_.full_info = on;
+  apply_settings();
+  return {};
+}
+bool Handle::full_info() const {
+  Lock lock(mutex_);
+  return settings_.full_info;
+}
+
+Result<void> Handle::set_request_block_size(bool on) {
+  Lock lock(mutex_);
+  if (auto ok = need_state("block size requests can only change before connecting or while "
+                           "negotiating",
+                           {HandleState::Created, HandleState::Negotiating});
+      !ok) {
+    return ok;
+  }
+  settings_.request_block_size = on;
+  apply_settings();
+  return {};
+}
+bool Handle::request_block_size() const {
+  Lock lock(mutex_);
+  return settings_.request_block_size;
+}
+
+Result<void> Handle::set_request_structured_replies(bool on) {
+  Lock lock(mutex_);
+  if (auto ok = need_state("structured replies can only be requested before connecting",
+                           {HandleState::Created});
+      !ok) {
+    return ok;
+  }
+  settings_.request_structured_replies = on;
+  return {};
+}
+bool Handle::request_structured_replies() const {
+  Lock lock(mutex_);
+  return settings_.request_structured_replies;
+}
+
+Result<void> Handle::set_request_extended_headers(bool on) {
+  Lock lock(mutex_);
+  if (auto ok = need_state("extended headers can only be requested before connecting",
+                           {HandleState::Created});
+      !ok) {
+    return ok;
+  }
+  settings_.request_extended_headers = on;
+  return {};
+}
+bool Handle::request_extended_headers() const {
+  Lock lock(mutex_);
+  return settings_.request_extended_headers;
+}
+
+Result<void> Handle::set_handshake_flags(std::uint32_t flags) {
+  Lock lock(mutex_);
+  if (auto ok = need_state("handshake flags can only change before connecting",
+                           {HandleState::Created});
+      !ok) {
+    return ok;
+  }
+  if (flags & ~std::uint32_t{wire::NBD_FLAG_FIXED_NEWSTYLE | wire::NBD_FLAG_NO_ZEROES}) {
+    return failure(EINVAL, "handshake flags " + std::to_string(flags) + " include unknown bits");
+  }
+  settings_.handshake_flags = flags;
+  return {};
+}
+std::uint32_t Handle::handshake_flags() const {
+  Lock lock(mutex_);
+  return settings_.handshake_flags;
+}
+
+Result<void> Handle::set_strict_mode(std::uint32_t flags) {
+  Lock lock(mutex_);
+  if (flags & ~std::uint32_t{engine::STRICT_ALL}) {
+    return failure(EINVAL, "strict mode " + std::to_string(flags) + " includes unknown bits");
+  }
+  settings_.strict = flags;
+  apply_settings();
+  return {};
+}
+std::uint32_t Handle::strict_mode() const {
+  Lock lock(mutex_);
+  return settings_.strict;
+}
+
+void Handle::set_pread_initialize(bool on) {
+  Lock lock(mutex_);
+  settings_.pread_initialize = on;
+  apply_settings();
+}
+bool Handle::pread_initialize() const {
+  Lock lock(mutex_);
+  return settings_.pread_initialize;
+}
+
+Result<void> Handle::set_opt_mode(bool on) {
+  Lock lock(mutex_);
+  if (auto ok = need_state("option mode can only change before connecting", {HandleState::Created});
+      !ok) {
+    return ok;
+  }
+  settings_.opt_mode = on;
+  return {};
+}
+bool Handle::opt_mode() const {
+  Lock lock(mutex_);
+  return settings_.opt_mode;
+}
+
+Result<void> Handle::add_meta_context(std::string name) {
+  Lock lock(mutex_);
+  if (auto ok = need_state("meta contexts can only be added before connecting or while "
+                           "negotiating",
+                           {HandleState::Created, HandleState::Negotiating});
+      !ok) {
+    return ok;
+  }
+  if (auto ok = check_wire_string(name, "the meta context name"); !ok) return ok;
+  settings_.meta_contexts.push_back(std::move(name));
+  apply_settings();
+  return {};
+}
+std::size_t Handle::meta_context_count() const {
+  Lock lock(mutex_);
+  return settings_.meta_contexts.size();
+}
+Result<std::string> Handle::meta_context(std::size_t i) const {
+  Lock lock(mutex_);
+  if (i >= settings_.meta_contexts.size()) {
+    return failure(EINVAL, "meta context index " + std::to_string(i) + " is out of range (" +
+                               std::to_string(settings_.meta_contexts.size()) + " requested)");
+  }
+  return settings_.meta_contexts[i];
+}
+Result<void> Handle::clear_meta_contexts() {
+  Lock lock(mutex_);
+  if (auto ok = need_state("meta contexts can only be cleared before connecting or while "
+                           "negotiating",
+                           {HandleState::Created, HandleState::Negotiating});
+      !ok) {
+    return ok;
+  }
+  settings_.meta_contexts.clear();
+  apply_settings();
+  return {};
+}
+
+// ---- what the handshake learned ----
+
+Result<void> Handle::need_export_info() const {
+  if (auto ok = need_state("the handle must be connected to an export",
+                           {HandleState::Negotiating, HandleState::Ready, HandleState::Processing});
+      !ok) {
+    return ok;
+  }
+  if (!session().export_info.known) {
+    return failure(EINVAL, "no export information yet: the server has not described an export");
+  }
+  return {};
+}
+
+Result<std::uint64_t> Handle::export_size() const {
+  Lock lock(mutex_);
+  if (auto ok = need_export_info(); !ok) return tl::unexpected(ok.error());
+  return session().export_info.size;
+}
+
+Result<bool> Handle::has_flag(wire::TransmissionFlag flag) const {
+  Lock lock(mutex_);
+  if (auto ok = need_export_info(); !ok) return tl::unexpected(ok.error());
+  return session().export_info.has(flag);
+}
+
+Result<std::string> Handle::protocol() const {
+  Lock lock(mutex_);
+  if (auto ok = need_state("the handle must be connected",
+                           {HandleState::Negotiating, HandleState::Ready, HandleState::Processing,
+                            HandleState::Closed});
+      !ok) {
+    return tl::unexpected(ok.error());
+  }
+  return std::string(engine::protocol_name(session().protocol));
+}
+
+Result<std::uint32_t> Handle::block_size(BlockSizeKind kind) const {
+  Lock lock(mutex_);
+  if (auto ok = need_export_info(); !ok) return tl::unexpected(ok.error());
+  const auto& sizes = session().export_info.block_sizes;
+  if (!sizes) return 0u;  // the server advertised none
+  switch (kind) {
+    case BlockSizeKind::Minimum: return sizes->minimum;
+    case BlockSizeKind::Preferred: return sizes->preferred;
+    case BlockSizeKind::Maximum: return sizes->maximum;
+  }
+  return 0u;
+}
+
+Result<std::string> Handle::canonical_export_name() const {
+  Lock lock(mutex_);
+  if (auto ok = need_export_info(); !ok) return tl::unexpected(ok.error());
+  const auto& name = session().export_info.canonical_name;
+  if (!name) {
+    // Without NBD_INFO_NAME the name we asked for is the canonical one
+    // (proto.md "NBD_INFO_NAME" lets a server omit it in that case), but
+    // only if we asked for full information at all.
+    if (!settings_.full_info) {
+      return failure(ENOTSUP, "full info was not requested (see set_full_info)");
+    }
+    return settings_.export_name;
+  }
+  return *name;
+}
+
+Result<std::string> Handle::export_description() const {
+  Lock lock(mutex_);
+  if (auto ok = need_export_info(); !ok) return tl::unexpected(ok.error());
+  const auto& d = session().export_info.description;
+  if (!d) return failure(ENOTSUP, "the server did not send an export description");
+  return *d;
+}
+
+Result<bool> Handle::structured_replies_negotiated() const {
+  Lock lock(mutex_);
+  if (auto ok = need_state("the handle must be connected",
+                           {HandleState::Negotiating, HandleState::Ready, HandleState::Processing,
+                            HandleState::Closed});
+      !ok) {
+    return tl::unexpected(ok.error());
+  }
+  // Extended headers imply everything structured replies allow.
+  return session().structured_replies || session().extended_headers;
+}
+
+Result<bool> Handle::extended_headers_negotiated() const {
+  Lock lock(mutex_);
+  if (auto ok = need_state("the handle must be connected",
+                           {HandleState::Negotiating, HandleState::Ready, HandleState::Processing,
+                            HandleState::Closed});
+      !ok) {
+    return tl::unexpected(ok.error());
+  }
+  return session().extended_headers;
+}
+
+Result<bool> Handle::can_meta_context(const std::string& name) const {
+  Lock lock(mutex_);
+  if (auto ok = need_export_info(); !ok) return tl::unexpected(ok.error());
+  for (const auto& c : session().meta_contexts) {
+    if (c.name == name) return true;
+  }
+  return false;
+}
+
+// ---- connecting ----
+
+Result<void> Handle::connect(std::unique_ptr<transport::Connector> connector) {
+  Lock lock(mutex_);
+  if (auto ok = need_state("connecting needs a newly created handle", {HandleState::Created});
+      !ok) {
+    return ok;
+  }
+  emit_debug("connecting to " + connector->describe());
+  connector_ = std::move(connector);
+  while (state_locked() == HandleState::Connecting) {
+    if (auto r = poll_locked(-1); !r) return tl::unexpected(r.error());
+  }
+  const HandleState s = state_locked();
+  if (s == HandleState::Dead) {
+    return tl::unexpected(connect_error_ ? *connect_error_ : *connection_->error());
+  }
+  if (s == HandleState::Closed) {
+    return failure(ECONNRESET, "the connection closed during the handshake");
+  }
+  return {};
+}
+
+Result<int> Handle::poll_connector(int timeout_ms) {
+  const auto progress = connector_->step();
+  using State = transport::ConnectProgress::State;
+  switch (progress.state) {
+    case State::Connected:
+      start_transmission();
+      return 1;
+    case State::Failed:
+      connect_error_ = progress.error;
+      emit_debug("connection failed: " + progress.error.message);
+      connector_.reset();
+      return 1;
+    case State::InProgress: break;
+  }
+  pollfd p{connector_->fd(), POLLOUT, 0};
+  const int n = ::poll(&p, 1, timeout_ms);
+  if (n < 0 && errno != EINTR) {
+    const int err = errno;
+    return failure(err, with_strerror("poll", err));
+  }
+  return n > 0 ? 1 : 0;
+}
+
+void Handle::start_transmission() {
+  stream_ = transport::make_socket_stream(connector_->take_socket());
+  subprocess_ = connector_->take_subprocess();
+  emit_debug("connected to " + connector_->describe());
+  connector_.reset();
+  connection_ = std::make_unique<engine::Connection>(make_config());
+  connection_->set_debug([this](const std::string& m) { emit_debug(m); });
+}
+
+// ---- the poll loop ----
+
+Result<int> Handle::poll(int timeout_ms) {
+  Lock lock(mutex_);
+  return poll_locked(timeout_ms);
+}
+
+Result<int> Handle::poll_locked(int timeout_ms) {
+  if (connector_) return poll_connector(timeout_ms);
+  if (!stream_) {
+    return failure(EINVAL, std::string("invalid state: the handle is ") +
+                               state_name(state_locked()) + ", with no connection to poll");
+  }
+  // Sending first often makes waiting for POLLOUT unnecessary.
+  write_output();
+  end_if_finished();
+  if (!stream_) return 1;
+
+  pollfd p{stream_->fd(), POLLIN, 0};
+  if (connection_->has_output()) p.events |= POLLOUT;
+  const int n = ::poll(&p, 1, timeout_ms);
+  if (n < 0) {
+    if (errno == EINTR) return 0;
+    const int err = errno;
+    return failure(err, with_strerror("poll", err));
+  }
+  if (n == 0) return 0;
+  if (p.revents & (POLLIN | POLLHUP | POLLERR)) read_input();
+  if (p.revents & POLLOUT) write_output();
+  end_if_finished();
+  return 1;
+}
+
+void Handle::read_input() {
+  for (int i = 0; i < MAX_READS_PER_ROUND && stream_; ++i) {
+    const Phase phase = connection_->phase();
+    if (phase == Phase::Dead || phase == Phase::Closed) return;
+    const auto space = connection_->input_space();
+    const auto r = stream_->read(space);
+    switch (r.status) {
+      case transport::IoStatus::Done:
+        connection_->input_received(r.bytes);
+        // A short read means the socket is drained: the next poll says when
+        // more arrives, without a read that only returns EAGAIN.
+        if (r.bytes < space.size()) return;
+        break;
+      case transport::IoStatus::Eof:
+        connection_->input_eof();
+        return;
+      case transport::IoStatus::WouldBlock:
+        return;
+      case transport::IoStatus::Failed:
+        connection_->fail(Error{r.errnum, with_strerror("receiving from the server", r.errnum)});
+        return;
+    }
+  }
+}
+
+void Handle::write_output() {
+  iovec segments[MAX_SEGMENTS_PER_WRITE];
+  while (stream_ && connection_->has_output()) {
+    const std::size_t count = connection_->output_segments(segments);
+    std::size_t offered = 0;
+    for (std::size_t i = 0; i < count; ++i) offered += segments[i].iov_len;
+    const auto r = stream_->write({segments, count});
+    if (r.status == transport::IoStatus::Done) {
+      connection_->output_sent(r.bytes);
+      if (r.bytes < offered) return;  // the socket buffer is full
+      continue;
+    }
+    if (r.status == transport::IoStatus::Failed) {
+      connection_->fail(Error{r.errnum, with_strerror("sending to the server", r.errnum)});
+    }
+    return;
+  }
+}
+
+void Handle::end_if_finished() {
+  if (!stream_) return;
+  const Phase phase = connection_->phase();
+  if (phase != Phase::Dead && phase != Phase::Closed) return;
+  // Last words first (a final NBD_OPT_ABORT), best effort, then hang up
+  // (C-HS-004, C-TX-023: nothing more is sent).
+  write_output();
+  if (phase == Phase::Closed) stream_->shutdown();
+  stream_.reset();
+  emit_debug(std::string("connection ") + engine::phase_name(phase));
+}
+
+// ---- commands ----
+
+namespace {
+
+// Waits for one command for a synchronous call, passing events on to the
+// caller's observer.
+class CommandWaiter final : public engine::CommandListener {
+ public:
+  explicit CommandWaiter(engine::CommandListener* observer) : observer_(observer) {}
+
+  void on_read_chunk(std::span<const std::uint8_t> data, std::uint64_t offset,
+                     engine::ReadChunk kind, int& error) override {
+    if (observer_) observer_->on_read_chunk(data, offset, kind, error);
+  }
+  void on_extents(const engine::MetaContext& context, std::uint64_t offset,
+                  std::span<const wire::BlockDescriptor> extents, int& error) override {
+    if (observer_) observer_->on_extents(context, offset, extents, error);
+  }
+  void on_complete(const engine::CommandOutcome& outcome) override {
+    if (observer_) observer_->on_complete(outcome);
+    outcome_ = outcome;
+  }
+
+  const std::optional<engine::CommandOutcome>& outcome() const { return outcome_; }
+
+ private:
+  engine::CommandListener* observer_;
+  std::optional<engine::CommandOutcome> outcome_;
+};
+
+}  // namespace
+
+Result<std::uint64_t> Handle::submit(const engine::CommandRequest& request) {
+  Lock lock(mutex_);
+  if (auto ok = need_state("the handle must be connected",
+                           {HandleState::Ready, HandleState::Processing});
+      !ok) {
+    return tl::unexpected(ok.error());
+  }
+  return connection_->submit(request);
+}
+
+Result<void> Handle::run(engine::CommandRequest request, engine::CommandListener* observer) {
+  Lock lock(mutex_);
+  if (auto ok = need_state("the handle must be connected",
+                           {HandleState::Ready, HandleState::Processing});
+      !ok) {
+    return ok;
+  }
+  CommandWaiter waiter(observer);
+  request.listener = &waiter;
+  auto cookie = connection_->submit(request);
+  if (!cookie) return tl::unexpected(cookie.error());
+  while (!waiter.outcome()) {
+    // A poll failure kills the connection, which completes the command.
+    if (auto r = poll_locked(-1); !r) connection_->fail(r.error());
+    if (!stream_ && !waiter.outcome()) {
+      return failure(EIO, "the connection ended without completing the command");
+    }
+  }
+  const auto& outcome = *waiter.outcome();
+  if (outcome.errnum != 0) return failure(outcome.errnum, outcome.message);
+  return {};
+}
+
+std::size_t Handle::in_flight() const {
+  Lock lock(mutex_);
+  return connection_ ? connection_->in_flight() : 0;
+}
+
+Result<void> Handle::shutdown(bool abandon_pending) {
+  Lock lock(mutex_);
+  const HandleState s = state_locked();
+  if (s == HandleState::Ready || s == HandleState::Processing) {
+    if (auto ok = connection_->disconnect(abandon_pending); !ok) return ok;
+  } else if (s == HandleState::Negotiating) {
+    // C-HS-010: leave negotiation politely.
+    if (auto ok = connection_->start_option({engine::OptionKind::Abort, {}, nullptr}); !ok) {
+      return ok;
+    }
+  } else {
+    return {};  // nothing to end
+  }
+  while (stream_) {
+    if (auto r = poll_locked(-1); !r) connection_->fail(r.error());
+  }
+  if (connection_->phase() == Phase::Dead) return tl::unexpected(*connection_->error());
+  return {};
+}
+
+}  // namespace nbdref::handle

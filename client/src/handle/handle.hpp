@@ -1,0 +1,147 @@
+// A client handle: the settings, the engine and the transport of one
+// connection, behind one lock. Synchronous calls are built on the
+// asynchronous core -- submit, then drive the poll loop until that command
+// completes -- so every call on a handle is safe from several threads.
+//
+// The C API (capi/) and the C++ API (include/nbdref) are thin layers over
+// this class; it speaks Result<> and never formats for a particular caller.
+#pragma once
+
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <mutex>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "engine/connection.hpp"
+#include "handle/handle_settings.hpp"
+#include "handle/handle_state.hpp"
+#include "transport/connector.hpp"
+#include "transport/stream.hpp"
+
+namespace nbdref::handle {
+
+// Receives debug messages: the API function running ("context") and the text.
+using DebugCallback = std::function<void(const char* context, const std::string& message)>;
+
+// libnbd's LIBNBD_SIZE_* selectors for block_size().
+enum class BlockSizeKind { Minimum = 0, Preferred = 1, Maximum = 2 };
+
+class Handle {
+ public:
+  Handle();
+  ~Handle();
+  Handle(const Handle&) = delete;
+  Handle& operator=(const Handle&) = delete;
+
+  // ---- identity and debugging ----
+  std::string name() const;
+  void set_name(std::string name);
+  std::uintptr_t exchange_private_data(std::uintptr_t data);
+  std::uintptr_t private_data() const;
+  void set_debug(bool enabled);
+  bool debug() const;
+  void set_debug_callback(DebugCallback callback);  // empty: print to stderr
+
+  // ---- settings (see HandleSettings for when each may change) ----
+  Result<void> set_export_name(std::string name);
+  std::string export_name() const;
+  Result<void> set_full_info(bool on);
+  bool full_info() const;
+  Result<void> set_request_block_size(bool on);
+  bool request_block_size() const;
+  Result<void> set_request_structured_replies(bool on);
+  bool request_structured_replies() const;
+  Result<void> set_request_extended_headers(bool on);
+  bool request_extended_headers() const;
+  Result<void> set_handshake_flags(std::uint32_t flags);
+  std::uint32_t handshake_flags() const;
+  Result<void> set_strict_mode(std::uint32_t flags);
+  std::uint32_t strict_mode() const;
+  void set_pread_initialize(bool on);
+  bool pread_initialize() const;
+  Result<void> set_opt_mode(bool on);
+  bool opt_mode() const;
+  Result<void> add_meta_context(std::string name);
+  std::size_t meta_context_count() const;
+  Result<std::string> meta_context(std::size_t i) const;
+  Result<void> clear_meta_contexts();
+
+  // ---- connecting ----
+  // Connects and runs the handshake; returns once the handle is ready (or
+  // negotiating, in option mode), or with the reason it is dead.
+  Result<void> connect(std::unique_ptr<transport::Connector> connector);
+
+  // ---- state and what the handshake learned ----
+  HandleState state() const;
+  Result<std::uint64_t> export_size() const;
+  Result<bool> has_flag(wire::TransmissionFlag flag) const;
+  Result<std::string> protocol() const;
+  Result<std::uint32_t> block_size(BlockSizeKind kind) const;
+  Result<std::string> canonical_export_name() const;
+  Result<std::string> export_description() const;
+  Result<bool> structured_replies_negotiated() const;
+  Result<bool> extended_headers_negotiated() const;
+  Result<bool> can_meta_context(const std::string& name) const;
+
+  // ---- commands ----
+  // Issues the command and waits for it. `observer` (may be null) sees the
+  // read chunks and extents as they arrive.
+  Result<void> run(engine::CommandRequest request, engine::CommandListener* observer);
+  // Issues the command; its listener hears the result during poll().
+  Result<std::uint64_t> submit(const engine::CommandRequest& request);
+  std::size_t in_flight() const;
+  // Sends NBD_CMD_DISC (or NBD_OPT_ABORT while negotiating) and waits for
+  // the connection to end.
+  Result<void> shutdown(bool abandon_pending);
+  // One round of the poll loop: 1 when something happened, 0 on timeout.
+  Result<int> poll(int timeout_ms);
+
+ private:
+  using Lock = std::unique_lock<std::mutex>;
+
+  HandleState state_locked() const;
+  Result<void> need_state(const char* what, std::initializer_list<HandleState> allowed) const;
+  Result<void> need_export_info() const;
+  const engine::Session& session() const { return connection_->session(); }
+  engine::ConnectionConfig make_config() const;
+  void apply_settings();
+  void emit_debug(const std::string& message) const;
+
+  // The poll loop's pieces.
+  Result<int> poll_locked(int timeout_ms);
+  Result<int> poll_connector(int timeout_ms);
+  void start_transmission();
+  void read_input();
+  void write_output();
+  void end_if_finished();
+
+  mutable std::mutex mutex_;
+  HandleSettings settings_;
+  std::string name_;
+  std::uintptr_t private_data_ = 0;
+  bool debug_ = false;
+  DebugCallback debug_callback_;
+
+  std::unique_ptr<transport::Connector> connector_;
+  std::unique_ptr<transport::Stream> stream_;
+  std::unique_ptr<transport::Subprocess> subprocess_;
+  std::unique_ptr<engine::Connection> connection_;
+  std::optional<Error> connect_error_;  // the transport never connected
+};
+
+// The API function on whose behalf the current thread runs, for debug
+// messages; the C API sets it for the length of each call.
+class ApiContext {
+ public:
+  explicit ApiContext(const char* function);
+  ~ApiContext();
+  static const char* current();
+
+ private:
+  const char* previous_;
+};
+
+}  // namespace nbdref::handle
