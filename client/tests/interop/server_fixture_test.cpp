@@ -70,7 +70,7 @@ wire::NewstyleGreeting read_greeting(int fd) {
 }
 
 void expect_fixed_newstyle_greeting(const Endpoint& endpoint) {
-  OwnedFd fd = connect_to(endpoint);
+  transport::UniqueFd fd = connect_to(endpoint);
   wire::NewstyleGreeting greeting = read_greeting(fd.get());
   EXPECT_TRUE(greeting.handshake_flags & wire::NBD_FLAG_FIXED_NEWSTYLE)
       << "handshake flags " << greeting.handshake_flags << " from " << endpoint.describe();
@@ -79,7 +79,7 @@ void expect_fixed_newstyle_greeting(const Endpoint& endpoint) {
 // The oldest way into transmission, NBD_OPT_EXPORT_NAME, which every server
 // here supports: its reply carries the export size and transmission flags.
 wire::ExportNameReply export_name_handshake(const Endpoint& endpoint, std::string_view name) {
-  OwnedFd fd = connect_to(endpoint);
+  transport::UniqueFd fd = connect_to(endpoint);
   const bool no_zeroes = read_greeting(fd.get()).handshake_flags & wire::NBD_FLAG_NO_ZEROES;
   std::vector<std::uint8_t> out;
   wire::Writer w(out);
@@ -253,7 +253,7 @@ TEST(NbdServerDaemon, GreetsOnTcpAndStopsWithItsClientChildren) {
   NbdServerDaemon server;
   ASSERT_FALSE(server.endpoint().is_unix());
   // A connected client keeps a forked child of the daemon alive during stop().
-  OwnedFd client = connect_to(server.endpoint());
+  transport::UniqueFd client = connect_to(server.endpoint());
   read_greeting(client.get());
   expect_fixed_newstyle_greeting(server.endpoint());
   const pid_t daemon = server.daemon_pid();

@@ -19,7 +19,7 @@
 #include <thread>
 #include <utility>
 
-#include "support/owned_fd.hpp"
+#include "transport/unique_fd.hpp"
 #include "support/process_group.hpp"
 
 extern char** environ;
@@ -117,14 +117,14 @@ ChildProcess::ChildProcess(std::vector<std::string> argv, SpawnOptions options)
   std::vector<std::string> env = child_environment();
   std::vector<char*> env_pointers = pointers_to(env);
 
-  OwnedFd output(::open(output_path_.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644));
-  if (!output.valid()) {
+  transport::UniqueFd output(::open(output_path_.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644));
+  if (!output) {
     throw std::runtime_error("cannot create " + output_path_ + ": " + std::strerror(errno));
   }
-  OwnedFd dev_null;
+  transport::UniqueFd dev_null;
   if (options.stdin_fd < 0) {
-    dev_null = OwnedFd(::open("/dev/null", O_RDONLY | O_CLOEXEC));
-    if (!dev_null.valid()) throw std::runtime_error("cannot open /dev/null");
+    dev_null = transport::UniqueFd(::open("/dev/null", O_RDONLY | O_CLOEXEC));
+    if (!dev_null) throw std::runtime_error("cannot open /dev/null");
   }
   const int stdin_fd = options.stdin_fd >= 0 ? options.stdin_fd : dev_null.get();
   // The child reports a failure before exec through this pipe; a successful
@@ -133,8 +133,8 @@ ChildProcess::ChildProcess(std::vector<std::string> argv, SpawnOptions options)
   if (::pipe2(status_pipe, O_CLOEXEC) != 0) {
     throw std::runtime_error(std::string("pipe2: ") + std::strerror(errno));
   }
-  OwnedFd status_read(status_pipe[0]);
-  OwnedFd status_write(status_pipe[1]);
+  transport::UniqueFd status_read(status_pipe[0]);
+  transport::UniqueFd status_write(status_pipe[1]);
   rlimit descriptors{};
   ::getrlimit(RLIMIT_NOFILE, &descriptors);
   const pid_t parent = ::getpid();

@@ -37,7 +37,7 @@ std::string Endpoint::describe() const {
   return host + ":" + port;
 }
 
-OwnedFd connect_to(const Endpoint& endpoint) {
+transport::UniqueFd connect_to(const Endpoint& endpoint) {
   sockaddr_storage address{};
   socklen_t length = 0;
   if (endpoint.is_unix()) {
@@ -54,8 +54,8 @@ OwnedFd connect_to(const Endpoint& endpoint) {
     }
     length = sizeof(sockaddr_in);
   }
-  OwnedFd fd(::socket(address.ss_family, SOCK_STREAM | SOCK_CLOEXEC, 0));
-  if (!fd.valid()) throw std::runtime_error(std::string("socket: ") + std::strerror(errno));
+  transport::UniqueFd fd(::socket(address.ss_family, SOCK_STREAM | SOCK_CLOEXEC, 0));
+  if (!fd) throw std::runtime_error(std::string("socket: ") + std::strerror(errno));
   if (::connect(fd.get(), reinterpret_cast<const sockaddr*>(&address), length) != 0) {
     throw std::runtime_error("cannot connect to " + endpoint.describe() + ": " +
                              std::strerror(errno));

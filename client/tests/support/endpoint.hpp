@@ -5,7 +5,7 @@
 #include <cstdint>
 #include <string>
 
-#include "support/owned_fd.hpp"
+#include "transport/unique_fd.hpp"
 
 namespace nbdref::test {
 
@@ -26,6 +26,6 @@ struct Endpoint {
 
 // A blocking stream socket connected to `endpoint`. Throws std::runtime_error
 // naming the endpoint when the connection is refused or the path is too long.
-OwnedFd connect_to(const Endpoint& endpoint);
+transport::UniqueFd connect_to(const Endpoint& endpoint);
 
 }  // namespace nbdref::test

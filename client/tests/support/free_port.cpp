@@ -9,13 +9,13 @@
 #include <stdexcept>
 #include <string>
 
-#include "support/owned_fd.hpp"
+#include "transport/unique_fd.hpp"
 
 namespace nbdref::test {
 
 std::uint16_t pick_free_tcp_port() {
-  OwnedFd fd(::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0));
-  if (!fd.valid()) throw std::runtime_error(std::string("socket: ") + std::strerror(errno));
+  transport::UniqueFd fd(::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0));
+  if (!fd) throw std::runtime_error(std::string("socket: ") + std::strerror(errno));
   sockaddr_in address{};
   address.sin_family = AF_INET;
   address.sin_addr.s_addr = htonl(INADDR_LOOPBACK);

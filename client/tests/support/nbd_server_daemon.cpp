@@ -36,7 +36,7 @@ constexpr const char* kGuardianScript = "read -r ignored; kill -s KILL -- \"-$1\
 // Whether a client connecting to `endpoint` receives its first byte of
 // greeting within `limit`.
 bool greets_within(const Endpoint& endpoint, std::chrono::milliseconds limit) {
-  OwnedFd probe = connect_to(endpoint);
+  transport::UniqueFd probe = connect_to(endpoint);
   pollfd p{probe.get(), POLLIN, 0};
   int ready;
   do {
@@ -184,8 +184,8 @@ void NbdServerDaemon::start_guardian() {
   if (::pipe2(fds, O_CLOEXEC) != 0) {
     throw std::runtime_error(std::string("pipe2: ") + std::strerror(errno));
   }
-  OwnedFd read_end(fds[0]);
-  guardian_pipe_ = OwnedFd(fds[1]);
+  transport::UniqueFd read_end(fds[0]);
+  guardian_pipe_ = transport::UniqueFd(fds[1]);
   guardian_.emplace(std::vector<std::string>{"/bin/sh", "-c", kGuardianScript, "nbdref-guardian",
                                              std::to_string(daemon_group_)},
                     // The guardian must outlive a test process that dies, so no death signal.

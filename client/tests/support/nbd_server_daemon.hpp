@@ -25,7 +25,7 @@
 
 #include "support/child_process.hpp"
 #include "support/endpoint.hpp"
-#include "support/owned_fd.hpp"
+#include "transport/unique_fd.hpp"
 #include "support/temp_dir.hpp"
 
 namespace nbdref::test {
@@ -98,7 +98,7 @@ class NbdServerDaemon {
   pid_t daemon_pid_ = -1;
   pid_t daemon_group_ = -1;  // stopping this group stops the daemon and its children
   std::optional<ChildProcess> guardian_;
-  OwnedFd guardian_pipe_;  // the guardian acts when this closes
+  transport::UniqueFd guardian_pipe_;  // the guardian acts when this closes
 };
 
 }  // namespace nbdref::test
