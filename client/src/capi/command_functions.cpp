@@ -73,23 +73,13 @@ class ExtentCallbackObserver final : public engine::CommandListener {
   std::vector<std::uint32_t> entries_;
 };
 
-engine::CommandRequest request(std::uint16_t type, std::uint64_t offset, std::uint64_t length,
-                               std::uint32_t flags) {
-  engine::CommandRequest r;
-  r.type = type;
-  r.offset = offset;
-  r.length = length;
-  r.flags = flags;
-  return r;
-}
-
 }  // namespace
 
 NBDREF_EXPORT int nbd_pread(nbd_handle* h, void* buf, size_t count, uint64_t offset,
                             uint32_t flags) {
   return entry("nbd_pread", -1, [&](const char* fn) {
     if (missing(fn, buf, "buf")) return -1;
-    auto r = request(wire::NBD_CMD_READ, offset, count, flags);
+    auto r = engine::make_request(wire::NBD_CMD_READ, offset, count, flags);
     r.read_buffer = static_cast<std::uint8_t*>(buf);
     return to_int(fn, h->impl.run(r, nullptr));
   });
@@ -103,7 +93,7 @@ NBDREF_EXPORT int nbd_pread_structured(nbd_handle* h, void* buf, size_t count, u
         missing(fn, reinterpret_cast<const void*>(chunk_callback.callback), "chunk.callback")) {
       return -1;
     }
-    auto r = request(wire::NBD_CMD_READ, offset, count, flags);
+    auto r = engine::make_request(wire::NBD_CMD_READ, offset, count, flags);
     r.read_buffer = static_cast<std::uint8_t*>(buf);
     ChunkCallbackObserver observer(chunk_callback, r.read_buffer, offset);
     return to_int(fn, h->impl.run(r, &observer));
@@ -114,7 +104,7 @@ NBDREF_EXPORT int nbd_pwrite(nbd_handle* h, const void* buf, size_t count, uint6
                              uint32_t flags) {
   return entry("nbd_pwrite", -1, [&](const char* fn) {
     if (missing(fn, buf, "buf")) return -1;
-    auto r = request(wire::NBD_CMD_WRITE, offset, count, flags);
+    auto r = engine::make_request(wire::NBD_CMD_WRITE, offset, count, flags);
     r.write_data = static_cast<const std::uint8_t*>(buf);
     return to_int(fn, h->impl.run(r, nullptr));
   });
@@ -122,26 +112,26 @@ NBDREF_EXPORT int nbd_pwrite(nbd_handle* h, const void* buf, size_t count, uint6
 
 NBDREF_EXPORT int nbd_flush(nbd_handle* h, uint32_t flags) {
   return entry("nbd_flush", -1, [&](const char* fn) {
-    return to_int(fn, h->impl.run(request(wire::NBD_CMD_FLUSH, 0, 0, flags), nullptr));
+    return to_int(fn, h->impl.run(engine::make_request(wire::NBD_CMD_FLUSH, 0, 0, flags), nullptr));
   });
 }
 
 NBDREF_EXPORT int nbd_trim(nbd_handle* h, uint64_t count, uint64_t offset, uint32_t flags) {
   return entry("nbd_trim", -1, [&](const char* fn) {
-    return to_int(fn, h->impl.run(request(wire::NBD_CMD_TRIM, offset, count, flags), nullptr));
+    return to_int(fn, h->impl.run(engine::make_request(wire::NBD_CMD_TRIM, offset, count, flags), nullptr));
   });
 }
 
 NBDREF_EXPORT int nbd_cache(nbd_handle* h, uint64_t count, uint64_t offset, uint32_t flags) {
   return entry("nbd_cache", -1, [&](const char* fn) {
-    return to_int(fn, h->impl.run(request(wire::NBD_CMD_CACHE, offset, count, flags), nullptr));
+    return to_int(fn, h->impl.run(engine::make_request(wire::NBD_CMD_CACHE, offset, count, flags), nullptr));
   });
 }
 
 NBDREF_EXPORT int nbd_zero(nbd_handle* h, uint64_t count, uint64_t offset, uint32_t flags) {
   return entry("nbd_zero", -1, [&](const char* fn) {
     return to_int(fn,
-                  h->impl.run(request(wire::NBD_CMD_WRITE_ZEROES, offset, count, flags), nullptr));
+                  h->impl.run(engine::make_request(wire::NBD_CMD_WRITE_ZEROES, offset, count, flags), nullptr));
   });
 }
 
@@ -153,7 +143,7 @@ NBDREF_EXPORT int nbd_block_status(nbd_handle* h, uint64_t count, uint64_t offse
       return -1;
     }
     ExtentCallbackObserver observer(extent_callback);
-    return to_int(fn, h->impl.run(request(wire::NBD_CMD_BLOCK_STATUS, offset, count, flags),
+    return to_int(fn, h->impl.run(engine::make_request(wire::NBD_CMD_BLOCK_STATUS, offset, count, flags),
                                   &observer));
   });
 }

@@ -18,16 +18,6 @@ T value(Result<T> r) {
   return std::move(*r);
 }
 
-engine::CommandRequest request(std::uint16_t type, std::uint64_t offset, std::uint64_t length,
-                               std::uint32_t flags) {
-  engine::CommandRequest r;
-  r.type = type;
-  r.offset = offset;
-  r.length = length;
-  r.flags = flags;
-  return r;
-}
-
 class ChunkAdapter final : public engine::CommandListener {
  public:
   explicit ChunkAdapter(const ChunkObserver& observer) : observer_(observer) {}
@@ -153,42 +143,42 @@ bool Client::extended_headers_negotiated() const {
 }
 
 void Client::pread(std::span<std::byte> buf, std::uint64_t offset, std::uint32_t flags) {
-  auto r = request(wire::NBD_CMD_READ, offset, buf.size(), flags);
+  auto r = engine::make_request(wire::NBD_CMD_READ, offset, buf.size(), flags);
   r.read_buffer = reinterpret_cast<std::uint8_t*>(buf.data());
   check(handle_->run(r, nullptr));
 }
 
 void Client::pread(std::span<std::byte> buf, std::uint64_t offset, const ChunkObserver& observer,
                    std::uint32_t flags) {
-  auto r = request(wire::NBD_CMD_READ, offset, buf.size(), flags);
+  auto r = engine::make_request(wire::NBD_CMD_READ, offset, buf.size(), flags);
   r.read_buffer = reinterpret_cast<std::uint8_t*>(buf.data());
   ChunkAdapter adapter(observer);
   check(handle_->run(r, &adapter));
 }
 
 void Client::pwrite(std::span<const std::byte> buf, std::uint64_t offset, std::uint32_t flags) {
-  auto r = request(wire::NBD_CMD_WRITE, offset, buf.size(), flags);
+  auto r = engine::make_request(wire::NBD_CMD_WRITE, offset, buf.size(), flags);
   r.write_data = reinterpret_cast<const std::uint8_t*>(buf.data());
   check(handle_->run(r, nullptr));
 }
 
 void Client::flush(std::uint32_t flags) {
-  check(handle_->run(request(wire::NBD_CMD_FLUSH, 0, 0, flags), nullptr));
+  check(handle_->run(engine::make_request(wire::NBD_CMD_FLUSH, 0, 0, flags), nullptr));
 }
 void Client::trim(std::uint64_t count, std::uint64_t offset, std::uint32_t flags) {
-  check(handle_->run(request(wire::NBD_CMD_TRIM, offset, count, flags), nullptr));
+  check(handle_->run(engine::make_request(wire::NBD_CMD_TRIM, offset, count, flags), nullptr));
 }
 void Client::cache(std::uint64_t count, std::uint64_t offset, std::uint32_t flags) {
-  check(handle_->run(request(wire::NBD_CMD_CACHE, offset, count, flags), nullptr));
+  check(handle_->run(engine::make_request(wire::NBD_CMD_CACHE, offset, count, flags), nullptr));
 }
 void Client::zero(std::uint64_t count, std::uint64_t offset, std::uint32_t flags) {
-  check(handle_->run(request(wire::NBD_CMD_WRITE_ZEROES, offset, count, flags), nullptr));
+  check(handle_->run(engine::make_request(wire::NBD_CMD_WRITE_ZEROES, offset, count, flags), nullptr));
 }
 
 void Client::block_status(std::uint64_t count, std::uint64_t offset,
                           const ExtentObserver& observer, std::uint32_t flags) {
   ExtentAdapter adapter(observer);
-  check(handle_->run(request(wire::NBD_CMD_BLOCK_STATUS, offset, count, flags), &adapter));
+  check(handle_->run(engine::make_request(wire::NBD_CMD_BLOCK_STATUS, offset, count, flags), &adapter));
 }
 
 void Client::shutdown(bool abandon_pending) { check(handle_->shutdown(abandon_pending)); }

@@ -23,6 +23,17 @@ struct CommandRequest {
   CommandListener* listener = nullptr;          // may be null; must outlive the command
 };
 
+// A request without buffers or listener; callers fill in what their command needs.
+inline CommandRequest make_request(std::uint16_t type, std::uint64_t offset, std::uint64_t length,
+                                   std::uint32_t flags) {
+  CommandRequest r;
+  r.type = type;
+  r.offset = offset;
+  r.length = length;
+  r.flags = flags;
+  return r;
+}
+
 // How a READ's bytes arrived (libnbd's LIBNBD_READ_DATA / _HOLE / _ERROR).
 enum class ReadChunk { Data = 1, Hole = 2, Error = 3 };
 

@@ -51,8 +51,12 @@ constexpr std::size_t MAX_SEGMENTS_PER_WRITE = 64;
 ApiContext::ApiContext(const char* function) : previous_(t_api_context) {
   t_api_context = function;
 }
-ApiContext::~ApiContext() { t_api_context = previous_; }
-const char* ApiContext::current() { return t_api_context ? t_api_context : "nbdref"; }
+ApiContext::~ApiContext() {
+  t_api_context = previous_;
+}
+const char* ApiContext::current() {
+  return t_api_context ? t_api_context : "nbdref";
+}
 
 Handle::Handle() : name_(next_handle_name()), debug_(debug_from_environment()) {}
 
@@ -117,17 +121,22 @@ HandleState Handle::state_locked() const {
   if (connect_error_) return HandleState::Dead;
   if (!connection_) return HandleState::Created;
   switch (connection_->phase()) {
-    case Phase::Handshaking: return HandleState::Connecting;
-    case Phase::Negotiating: return HandleState::Negotiating;
+    case Phase::Handshaking:
+      return HandleState::Connecting;
+    case Phase::Negotiating:
+      return HandleState::Negotiating;
     case Phase::Ready:
       return connection_->in_flight() > 0 ? HandleState::Processing : HandleState::Ready;
-    case Phase::Dead: return HandleState::Dead;
-    case Phase::Closed: return HandleState::Closed;
+    case Phase::Dead:
+      return HandleState::Dead;
+    case Phase::Closed:
+      return HandleState::Closed;
   }
   return HandleState::Dead;
 }
 
-Result<void> Handle::need_state(const char* what, std::initializer_list<HandleState> allowed) const {
+Result<void> Handle::need_state(const char* what,
+                                std::initializer_list<HandleState> allowed) const {
   const HandleState s = state_locked();
   for (auto a : allowed) {
     if (s == a) return {};
@@ -157,161 +166,130 @@ engine::ConnectionConfig Handle::make_config() const {
   return c;
 }
 
-void Handle::apply_settings() {
+template <class Change>
+Result<void> Handle::change_setting(const char* setting, SettableUntil until, Change change) {
+  Lock lock(mutex_);
+  if (until != SettableUntil::Always) {
+    const bool negotiating = until == SettableUntil::ExportChosen;
+    const std::string why = std::string(setting) +
+                            (negotiating ? " can only change before connecting or while negotiating"
+                                         : " can only change before connecting");
+    auto ok = negotiating
+                  ? need_state(why.c_str(), {HandleState::Created, HandleState::Negotiating})
+                  : need_state(why.c_str(), {HandleState::Created});
+    if (!ok) return ok;
+  }
+  if (auto ok = change(settings_); !ok) return ok;
   // Negotiation settings matter until the export is chosen; strictness and
   // read initialization apply to every later command.
   if (connection_) connection_->config() = make_config();
-}
-
-Result<void> Handle::set_export_name(std::string name) {
-  Lock lock(mutex_);
-  if (auto ok = need_state("the export name can only change before connecting or while "
-                           "negotiating",
-                           {HandleState::Created, HandleState::Negotiating});
-      !ok) {
-    return ok;
-  }
-  if (auto ok = check_wire_string(name, "the export name"); !ok) return ok;
-  settings_.export_name = std::move(name);
-  apply_settings();
   return {};
 }
-std::string Handle::export_name() const {
+
+template <class T>
+T Handle::read_setting(T HandleSettings::*member) const {
   Lock lock(mutex_);
-  return settings_.export_name;
+  return settings_.*member;
+}
+
+namespace {
+
+template <class T>
+auto assign(T HandleSettings::*member, T value) {
+  return [member, value = std::move(value)](HandleSettings& s) mutable -> Result<void> {
+    s.*member = std::move(value);
+    return {};
+  };
+}
+
+}  // namespace
+
+Result<void> Handle::set_export_name(std::string name) {
+  if (auto ok = check_wire_string(name, "the export name"); !ok) return ok;
+  return change_setting("the export name", SettableUntil::ExportChosen,
+                        assign(&HandleSettings::export_name, std::move(name)));
+}
+std::string Handle::export_name() const {
+  return read_setting(&HandleSettings::export_name);
 }
 
 Result<void> Handle::set_full_info(bool on) {
-  Lock lock(mutex_);
-  if (auto ok = need_state("full info can only change before connecting or while negotiating",
-                           {HandleState::Created, HandleState::Negotiating});
-      !ok) {
-    return ok;
-  }
-  settings_.full_info = on;
-  apply_settings();
-  return {};
+  return change_setting("full info", SettableUntil::ExportChosen,
+                        assign(&HandleSettings::full_info, on));
 }
 bool Handle::full_info() const {
-  Lock lock(mutex_);
-  return settings_.full_info;
+  return read_setting(&HandleSettings::full_info);
 }
 
 Result<void> Handle::set_request_block_size(bool on) {
-  Lock lock(mutex_);
-  if (auto ok = need_state("block size requests can only change before connecting or while "
-                           "negotiating",
-                           {HandleState::Created, HandleState::Negotiating});
-      !ok) {
-    return ok;
-  }
-  settings_.request_block_size = on;
-  apply_settings();
-  return {};
+  return change_setting("requesting block sizes", SettableUntil::ExportChosen,
+                        assign(&HandleSettings::request_block_size, on));
 }
 bool Handle::request_block_size() const {
-  Lock lock(mutex_);
-  return settings_.request_block_size;
+  return read_setting(&HandleSettings::request_block_size);
 }
 
 Result<void> Handle::set_request_structured_replies(bool on) {
-  Lock lock(mutex_);
-  if (auto ok = need_state("structured replies can only be requested before connecting",
-                           {HandleState::Created});
-      !ok) {
-    return ok;
-  }
-  settings_.request_structured_replies = on;
-  return {};
+  return change_setting("requesting structured replies", SettableUntil::Connect,
+                        assign(&HandleSettings::request_structured_replies, on));
 }
 bool Handle::request_structured_replies() const {
-  Lock lock(mutex_);
-  return settings_.request_structured_replies;
+  return read_setting(&HandleSettings::request_structured_replies);
 }
 
 Result<void> Handle::set_request_extended_headers(bool on) {
-  Lock lock(mutex_);
-  if (auto ok = need_state("extended headers can only be requested before connecting",
-                           {HandleState::Created});
-      !ok) {
-    return ok;
-  }
-  settings_.request_extended_headers = on;
-  return {};
+  return change_setting("requesting extended headers", SettableUntil::Connect,
+                        assign(&HandleSettings::request_extended_headers, on));
 }
 bool Handle::request_extended_headers() const {
-  Lock lock(mutex_);
-  return settings_.request_extended_headers;
+  return read_setting(&HandleSettings::request_extended_headers);
 }
 
 Result<void> Handle::set_handshake_flags(std::uint32_t flags) {
-  Lock lock(mutex_);
-  if (auto ok = need_state("handshake flags can only change before connecting",
-                           {HandleState::Created});
-      !ok) {
-    return ok;
-  }
   if (flags & ~std::uint32_t{wire::NBD_FLAG_FIXED_NEWSTYLE | wire::NBD_FLAG_NO_ZEROES}) {
     return failure(EINVAL, "handshake flags " + std::to_string(flags) + " include unknown bits");
   }
-  settings_.handshake_flags = flags;
-  return {};
+  return change_setting("the handshake flags", SettableUntil::Connect,
+                        assign(&HandleSettings::handshake_flags, flags));
 }
 std::uint32_t Handle::handshake_flags() const {
-  Lock lock(mutex_);
-  return settings_.handshake_flags;
+  return read_setting(&HandleSettings::handshake_flags);
 }
 
 Result<void> Handle::set_strict_mode(std::uint32_t flags) {
-  Lock lock(mutex_);
   if (flags & ~std::uint32_t{engine::STRICT_ALL}) {
     return failure(EINVAL, "strict mode " + std::to_string(flags) + " includes unknown bits");
   }
-  settings_.strict = flags;
-  apply_settings();
-  return {};
+  return change_setting("strict mode", SettableUntil::Always,
+                        assign(&HandleSettings::strict, flags));
 }
 std::uint32_t Handle::strict_mode() const {
-  Lock lock(mutex_);
-  return settings_.strict;
+  return read_setting(&HandleSettings::strict);
 }
 
 void Handle::set_pread_initialize(bool on) {
-  Lock lock(mutex_);
-  settings_.pread_initialize = on;
-  apply_settings();
+  (void)change_setting("read initialization", SettableUntil::Always,
+                       assign(&HandleSettings::pread_initialize, on));
 }
 bool Handle::pread_initialize() const {
-  Lock lock(mutex_);
-  return settings_.pread_initialize;
+  return read_setting(&HandleSettings::pread_initialize);
 }
 
 Result<void> Handle::set_opt_mode(bool on) {
-  Lock lock(mutex_);
-  if (auto ok = need_state("option mode can only change before connecting", {HandleState::Created});
-      !ok) {
-    return ok;
-  }
-  settings_.opt_mode = on;
-  return {};
+  return change_setting("option mode", SettableUntil::Connect,
+                        assign(&HandleSettings::opt_mode, on));
 }
 bool Handle::opt_mode() const {
-  Lock lock(mutex_);
-  return settings_.opt_mode;
+  return read_setting(&HandleSettings::opt_mode);
 }
 
 Result<void> Handle::add_meta_context(std::string name) {
-  Lock lock(mutex_);
-  if (auto ok = need_state("meta contexts can only be added before connecting or while "
-                           "negotiating",
-                           {HandleState::Created, HandleState::Negotiating});
-      !ok) {
-    return ok;
-  }
   if (auto ok = check_wire_string(name, "the meta context name"); !ok) return ok;
-  settings_.meta_contexts.push_back(std::move(name));
-  apply_settings();
-  return {};
+  return change_setting("the meta contexts", SettableUntil::ExportChosen,
+                        [&name](HandleSettings& s) -> Result<void> {
+                          s.meta_contexts.push_back(std::move(name));
+                          return {};
+                        });
 }
 std::size_t Handle::meta_context_count() const {
   Lock lock(mutex_);
@@ -326,19 +304,16 @@ Result<std::string> Handle::meta_context(std::size_t i) const {
   return settings_.meta_contexts[i];
 }
 Result<void> Handle::clear_meta_contexts() {
-  Lock lock(mutex_);
-  if (auto ok = need_state("meta contexts can only be cleared before connecting or while "
-                           "negotiating",
-                           {HandleState::Created, HandleState::Negotiating});
-      !ok) {
-    return ok;
-  }
-  settings_.meta_contexts.clear();
-  apply_settings();
-  return {};
+  return change_setting("the meta contexts", SettableUntil::ExportChosen,
+                        assign(&HandleSettings::meta_contexts, std::vector<std::string>{}));
 }
 
 // ---- what the handshake learned ----
+
+Result<void> Handle::need_session() const {
+  return need_state("the handle must be connected", {HandleState::Negotiating, HandleState::Ready,
+                                                     HandleState::Processing, HandleState::Closed});
+}
 
 Result<void> Handle::need_export_info() const {
   if (auto ok = need_state("the handle must be connected to an export",
@@ -366,12 +341,7 @@ Result<bool> Handle::has_flag(wire::TransmissionFlag flag) const {
 
 Result<std::string> Handle::protocol() const {
   Lock lock(mutex_);
-  if (auto ok = need_state("the handle must be connected",
-                           {HandleState::Negotiating, HandleState::Ready, HandleState::Processing,
-                            HandleState::Closed});
-      !ok) {
-    return tl::unexpected(ok.error());
-  }
+  if (auto ok = need_session(); !ok) return tl::unexpected(ok.error());
   return std::string(engine::protocol_name(session().protocol));
 }
 
@@ -381,9 +351,12 @@ Result<std::uint32_t> Handle::block_size(BlockSizeKind kind) const {
   const auto& sizes = session().export_info.block_sizes;
   if (!sizes) return 0u;  // the server advertised none
   switch (kind) {
-    case BlockSizeKind::Minimum: return sizes->minimum;
-    case BlockSizeKind::Preferred: return sizes->preferred;
-    case BlockSizeKind::Maximum: return sizes->maximum;
+    case BlockSizeKind::Minimum:
+      return sizes->minimum;
+    case BlockSizeKind::Preferred:
+      return sizes->preferred;
+    case BlockSizeKind::Maximum:
+      return sizes->maximum;
   }
   return 0u;
 }
@@ -414,24 +387,14 @@ Result<std::string> Handle::export_description() const {
 
 Result<bool> Handle::structured_replies_negotiated() const {
   Lock lock(mutex_);
-  if (auto ok = need_state("the handle must be connected",
-                           {HandleState::Negotiating, HandleState::Ready, HandleState::Processing,
-                            HandleState::Closed});
-      !ok) {
-    return tl::unexpected(ok.error());
-  }
+  if (auto ok = need_session(); !ok) return tl::unexpected(ok.error());
   // Extended headers imply everything structured replies allow.
   return session().structured_replies || session().extended_headers;
 }
 
 Result<bool> Handle::extended_headers_negotiated() const {
   Lock lock(mutex_);
-  if (auto ok = need_state("the handle must be connected",
-                           {HandleState::Negotiating, HandleState::Ready, HandleState::Processing,
-                            HandleState::Closed});
-      !ok) {
-    return tl::unexpected(ok.error());
-  }
+  if (auto ok = need_session(); !ok) return tl::unexpected(ok.error());
   return session().extended_headers;
 }
 
@@ -479,7 +442,8 @@ Result<int> Handle::poll_connector(int timeout_ms) {
       emit_debug("connection failed: " + progress.error.message);
       connector_.reset();
       return 1;
-    case State::InProgress: break;
+    case State::InProgress:
+      break;
   }
   pollfd p{connector_->fd(), POLLOUT, 0};
   const int n = ::poll(&p, 1, timeout_ms);
@@ -622,8 +586,8 @@ class CommandWaiter final : public engine::CommandListener {
 
 Result<std::uint64_t> Handle::submit(const engine::CommandRequest& request) {
   Lock lock(mutex_);
-  if (auto ok = need_state("the handle must be connected",
-                           {HandleState::Ready, HandleState::Processing});
+  if (auto ok =
+          need_state("the handle must be connected", {HandleState::Ready, HandleState::Processing});
       !ok) {
     return tl::unexpected(ok.error());
   }
@@ -632,11 +596,10 @@ Result<std::uint64_t> Handle::submit(const engine::CommandRequest& request) {
 
 Result<void> Handle::run(engine::CommandRequest request, engine::CommandListener* observer) {
   Lock lock(mutex_);
-  if (auto ok = need_state("the handle must be connected",
-                           {HandleState::Ready, HandleState::Processing});
-      !ok) {
+  if (auto ok =
+          need_state("the handle must be connected", {HandleState::Ready, HandleState::Processing});
+      !ok)
     return ok;
-  }
   CommandWaiter waiter(observer);
   request.listener = &waiter;
   auto cookie = connection_->submit(request);

@@ -104,10 +104,19 @@ class Handle {
 
   HandleState state_locked() const;
   Result<void> need_state(const char* what, std::initializer_list<HandleState> allowed) const;
+  // The handshake has happened (negotiating, in transmission or closed since).
+  Result<void> need_session() const;
   Result<void> need_export_info() const;
   const engine::Session& session() const { return connection_->session(); }
   engine::ConnectionConfig make_config() const;
-  void apply_settings();
+  // When a setting may still change.
+  enum class SettableUntil { Connect, ExportChosen, Always };
+  // Checks the state, applies `change` to the settings and hands the result
+  // to a connection still negotiating.
+  template <class Change>
+  Result<void> change_setting(const char* setting, SettableUntil until, Change change);
+  template <class T>
+  T read_setting(T HandleSettings::*member) const;
   void emit_debug(const std::string& message) const;
 
   // The poll loop's pieces.
