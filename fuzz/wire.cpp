@@ -59,30 +59,34 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   if (size == 0) return 0;
   const Bytes in(data + 1, size - 1);
   switch (data[0] % 17) {
-    case 0: (void)decode_greeting_prefix(in); break;
+    case 0:
+      (void)decode_greeting_prefix(in);
+      break;
     case 1:
       round_trip<OldstyleGreeting>(
           in, decode_oldstyle_greeting, encode_oldstyle_greeting,
           [](auto& a, auto& b) { return a.export_size == b.export_size && a.flags == b.flags; });
       break;
     case 2:
-      round_trip<NewstyleGreeting>(in, decode_newstyle_greeting, encode_newstyle_greeting,
-                                   [](auto& a, auto& b) { return a.handshake_flags == b.handshake_flags; });
+      round_trip<NewstyleGreeting>(
+          in, decode_newstyle_greeting, encode_newstyle_greeting,
+          [](auto& a, auto& b) { return a.handshake_flags == b.handshake_flags; });
       break;
     case 3:
       round_trip<ExportNameReply>(
           in, decode_export_name_reply,
-          [&](const ExportNameReply& r, Writer& w) { encode_export_name_reply(r, in.size() > 10, w); },
+          [&](const ExportNameReply& r, Writer& w) {
+            encode_export_name_reply(r, in.size() > 10, w);
+          },
           [](auto& a, auto& b) {
             return a.export_size == b.export_size && a.transmission_flags == b.transmission_flags;
           });
       break;
     case 4:
-      round_trip<OptionReplyHeader>(in, decode_option_reply_header, encode_option_reply_header,
-                                    [](auto& a, auto& b) {
-                                      return a.option == b.option &&
-                                             a.reply_type == b.reply_type && a.length == b.length;
-                                    });
+      round_trip<OptionReplyHeader>(
+          in, decode_option_reply_header, encode_option_reply_header, [](auto& a, auto& b) {
+            return a.option == b.option && a.reply_type == b.reply_type && a.length == b.length;
+          });
       break;
     case 5:
       round_trip<ServerReply>(in, decode_server_reply, encode_server_reply, [](auto& a, auto& b) {
@@ -90,15 +94,13 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
       });
       break;
     case 6:
-      round_trip<InfoReply>(in, decode_info_reply, encode_info_reply, [](auto& a, auto& b) {
-        return a.index() == b.index();
-      });
+      round_trip<InfoReply>(in, decode_info_reply, encode_info_reply,
+                            [](auto& a, auto& b) { return a.index() == b.index(); });
       break;
     case 7:
-      round_trip<MetaContextReply>(in, decode_meta_context_reply, encode_meta_context_reply,
-                                   [](auto& a, auto& b) {
-                                     return a.context_id == b.context_id && a.name == b.name;
-                                   });
+      round_trip<MetaContextReply>(
+          in, decode_meta_context_reply, encode_meta_context_reply,
+          [](auto& a, auto& b) { return a.context_id == b.context_id && a.name == b.name; });
       break;
     case 8:
       round_trip<InfoRequest>(in, decode_info_request, encode_info_request, [](auto& a, auto& b) {
@@ -106,11 +108,10 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
       });
       break;
     case 9:
-      round_trip<MetaContextRequest>(in, decode_meta_context_request, encode_meta_context_request,
-                                     [](auto& a, auto& b) {
-                                       return a.export_name == b.export_name &&
-                                              a.queries == b.queries;
-                                     });
+      round_trip<MetaContextRequest>(
+          in, decode_meta_context_request, encode_meta_context_request, [](auto& a, auto& b) {
+            return a.export_name == b.export_name && a.queries == b.queries;
+          });
       break;
     case 10:
       round_trip_fixed<COMPACT_REQUEST_SIZE>(in, decode_compact_request, encode_compact_request,

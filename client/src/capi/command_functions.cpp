@@ -31,8 +31,8 @@ class ChunkCallbackObserver final : public engine::CommandListener {
     // For an error there is no data; subbuf still points at the failed offset.
     const void* subbuf = kind == engine::ReadChunk::Error ? buffer_ + (offset - offset_)
                                                           : static_cast<const void*>(data.data());
-    const int r = cb_.callback(cb_.user_data, subbuf, data.size(), offset,
-                               static_cast<unsigned>(kind), &e);
+    const int r =
+        cb_.callback(cb_.user_data, subbuf, data.size(), offset, static_cast<unsigned>(kind), &e);
     if (const int err = callback_error(r, e)) error = err;
   }
   void on_complete(const engine::CommandOutcome&) override {}
@@ -118,20 +118,23 @@ NBDREF_EXPORT int nbd_flush(nbd_handle* h, uint32_t flags) {
 
 NBDREF_EXPORT int nbd_trim(nbd_handle* h, uint64_t count, uint64_t offset, uint32_t flags) {
   return entry("nbd_trim", -1, [&](const char* fn) {
-    return to_int(fn, h->impl.run(engine::make_request(wire::NBD_CMD_TRIM, offset, count, flags), nullptr));
+    return to_int(
+        fn, h->impl.run(engine::make_request(wire::NBD_CMD_TRIM, offset, count, flags), nullptr));
   });
 }
 
 NBDREF_EXPORT int nbd_cache(nbd_handle* h, uint64_t count, uint64_t offset, uint32_t flags) {
   return entry("nbd_cache", -1, [&](const char* fn) {
-    return to_int(fn, h->impl.run(engine::make_request(wire::NBD_CMD_CACHE, offset, count, flags), nullptr));
+    return to_int(
+        fn, h->impl.run(engine::make_request(wire::NBD_CMD_CACHE, offset, count, flags), nullptr));
   });
 }
 
 NBDREF_EXPORT int nbd_zero(nbd_handle* h, uint64_t count, uint64_t offset, uint32_t flags) {
   return entry("nbd_zero", -1, [&](const char* fn) {
-    return to_int(fn,
-                  h->impl.run(engine::make_request(wire::NBD_CMD_WRITE_ZEROES, offset, count, flags), nullptr));
+    return to_int(
+        fn, h->impl.run(engine::make_request(wire::NBD_CMD_WRITE_ZEROES, offset, count, flags),
+                        nullptr));
   });
 }
 
@@ -143,8 +146,9 @@ NBDREF_EXPORT int nbd_block_status(nbd_handle* h, uint64_t count, uint64_t offse
       return -1;
     }
     ExtentCallbackObserver observer(extent_callback);
-    return to_int(fn, h->impl.run(engine::make_request(wire::NBD_CMD_BLOCK_STATUS, offset, count, flags),
-                                  &observer));
+    return to_int(
+        fn, h->impl.run(engine::make_request(wire::NBD_CMD_BLOCK_STATUS, offset, count, flags),
+                        &observer));
   });
 }
 

@@ -30,4 +30,6 @@ NBDREF_EXPORT const char* nbd_get_error(void) {
   return t_last_error.set ? t_last_error.message.c_str() : nullptr;
 }
 
-NBDREF_EXPORT int nbd_get_errno(void) { return t_last_error.errnum; }
+NBDREF_EXPORT int nbd_get_errno(void) {
+  return t_last_error.errnum;
+}

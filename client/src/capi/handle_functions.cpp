@@ -27,7 +27,9 @@ NBDREF_EXPORT int nbd_set_debug(nbd_handle* h, bool debug) {
   return 0;
 }
 
-NBDREF_EXPORT int nbd_get_debug(nbd_handle* h) { return h->impl.debug() ? 1 : 0; }
+NBDREF_EXPORT int nbd_get_debug(nbd_handle* h) {
+  return h->impl.debug() ? 1 : 0;
+}
 
 NBDREF_EXPORT int nbd_set_debug_callback(nbd_handle* h, nbd_debug_callback cb) {
   return entry("nbd_set_debug_callback", -1, [&](const char* fn) {
@@ -61,26 +63,35 @@ NBDREF_EXPORT int nbd_set_handle_name(nbd_handle* h, const char* handle_name) {
 }
 
 NBDREF_EXPORT char* nbd_get_handle_name(nbd_handle* h) {
-  return entry("nbd_get_handle_name", static_cast<char*>(nullptr), [&](const char* fn) {
-    return capi::to_c_string(fn, h->impl.name());
-  });
+  return entry("nbd_get_handle_name", static_cast<char*>(nullptr),
+               [&](const char* fn) { return capi::to_c_string(fn, h->impl.name()); });
 }
 
 NBDREF_EXPORT uintptr_t nbd_set_private_data(nbd_handle* h, uintptr_t private_data) {
   return h->impl.exchange_private_data(private_data);
 }
 
-NBDREF_EXPORT uintptr_t nbd_get_private_data(nbd_handle* h) { return h->impl.private_data(); }
+NBDREF_EXPORT uintptr_t nbd_get_private_data(nbd_handle* h) {
+  return h->impl.private_data();
+}
 
 NBDREF_EXPORT const char* nbd_connection_state(nbd_handle* h) {
   return handle::state_name(h->impl.state());
 }
 
-NBDREF_EXPORT const char* nbd_get_package_name(nbd_handle*) { return "nbdref"; }
+NBDREF_EXPORT const char* nbd_get_package_name(nbd_handle*) {
+  return "nbdref";
+}
 
-NBDREF_EXPORT const char* nbd_get_version(nbd_handle*) { return NBDREF_VERSION; }
+NBDREF_EXPORT const char* nbd_get_version(nbd_handle*) {
+  return NBDREF_VERSION;
+}
 
 // TLS and URIs arrive with their own work; until then a connection that
 // needs them cannot be made, exactly as with a libnbd built without them.
-NBDREF_EXPORT int nbd_supports_tls(nbd_handle*) { return 0; }
-NBDREF_EXPORT int nbd_supports_uri(nbd_handle*) { return 0; }
+NBDREF_EXPORT int nbd_supports_tls(nbd_handle*) {
+  return 0;
+}
+NBDREF_EXPORT int nbd_supports_uri(nbd_handle*) {
+  return 0;
+}

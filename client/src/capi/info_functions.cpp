@@ -21,7 +21,9 @@ NBDREF_EXPORT int nbd_is_read_only(nbd_handle* h) {
 NBDREF_EXPORT int nbd_can_flush(nbd_handle* h) {
   return flag(h, "nbd_can_flush", wire::NBD_FLAG_SEND_FLUSH);
 }
-NBDREF_EXPORT int nbd_can_fua(nbd_handle* h) { return flag(h, "nbd_can_fua", wire::NBD_FLAG_SEND_FUA); }
+NBDREF_EXPORT int nbd_can_fua(nbd_handle* h) {
+  return flag(h, "nbd_can_fua", wire::NBD_FLAG_SEND_FUA);
+}
 NBDREF_EXPORT int nbd_is_rotational(nbd_handle* h) {
   return flag(h, "nbd_is_rotational", wire::NBD_FLAG_ROTATIONAL);
 }
@@ -34,7 +36,9 @@ NBDREF_EXPORT int nbd_can_zero(nbd_handle* h) {
 NBDREF_EXPORT int nbd_can_fast_zero(nbd_handle* h) {
   return flag(h, "nbd_can_fast_zero", wire::NBD_FLAG_SEND_FAST_ZERO);
 }
-NBDREF_EXPORT int nbd_can_df(nbd_handle* h) { return flag(h, "nbd_can_df", wire::NBD_FLAG_SEND_DF); }
+NBDREF_EXPORT int nbd_can_df(nbd_handle* h) {
+  return flag(h, "nbd_can_df", wire::NBD_FLAG_SEND_DF);
+}
 NBDREF_EXPORT int nbd_can_multi_conn(nbd_handle* h) {
   return flag(h, "nbd_can_multi_conn", wire::NBD_FLAG_CAN_MULTI_CONN);
 }
@@ -109,7 +113,6 @@ NBDREF_EXPORT char* nbd_get_canonical_export_name(nbd_handle* h) {
 }
 
 NBDREF_EXPORT char* nbd_get_export_description(nbd_handle* h) {
-  return entry("nbd_get_export_description", static_cast<char*>(nullptr), [&](const char* fn) {
-    return capi::to_c_string(fn, h->impl.export_description());
-  });
+  return entry("nbd_get_export_description", static_cast<char*>(nullptr),
+               [&](const char* fn) { return capi::to_c_string(fn, h->impl.export_description()); });
 }

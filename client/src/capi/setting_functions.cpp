@@ -16,9 +16,8 @@ NBDREF_EXPORT int nbd_set_export_name(nbd_handle* h, const char* export_name) {
 }
 
 NBDREF_EXPORT char* nbd_get_export_name(nbd_handle* h) {
-  return entry("nbd_get_export_name", static_cast<char*>(nullptr), [&](const char* fn) {
-    return capi::to_c_string(fn, h->impl.export_name());
-  });
+  return entry("nbd_get_export_name", static_cast<char*>(nullptr),
+               [&](const char* fn) { return capi::to_c_string(fn, h->impl.export_name()); });
 }
 
 NBDREF_EXPORT int nbd_set_request_block_size(nbd_handle* h, bool request) {
@@ -33,7 +32,9 @@ NBDREF_EXPORT int nbd_set_full_info(nbd_handle* h, bool request) {
   return entry("nbd_set_full_info", -1,
                [&](const char* fn) { return to_int(fn, h->impl.set_full_info(request)); });
 }
-NBDREF_EXPORT int nbd_get_full_info(nbd_handle* h) { return h->impl.full_info() ? 1 : 0; }
+NBDREF_EXPORT int nbd_get_full_info(nbd_handle* h) {
+  return h->impl.full_info() ? 1 : 0;
+}
 
 NBDREF_EXPORT int nbd_set_request_structured_replies(nbd_handle* h, bool request) {
   return entry("nbd_set_request_structured_replies", -1, [&](const char* fn) {
@@ -64,7 +65,9 @@ NBDREF_EXPORT int nbd_set_strict_mode(nbd_handle* h, uint32_t flags) {
   return entry("nbd_set_strict_mode", -1,
                [&](const char* fn) { return to_int(fn, h->impl.set_strict_mode(flags)); });
 }
-NBDREF_EXPORT uint32_t nbd_get_strict_mode(nbd_handle* h) { return h->impl.strict_mode(); }
+NBDREF_EXPORT uint32_t nbd_get_strict_mode(nbd_handle* h) {
+  return h->impl.strict_mode();
+}
 
 NBDREF_EXPORT int nbd_add_meta_context(nbd_handle* h, const char* name) {
   return entry("nbd_add_meta_context", -1, [&](const char* fn) {

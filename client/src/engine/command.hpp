@@ -14,13 +14,15 @@ namespace nbdref::engine {
 class CommandListener;
 
 struct CommandRequest {
-  std::uint16_t type = 0;   // wire::NBD_CMD_*
-  std::uint32_t flags = 0;  // wire::NBD_CMD_FLAG_* (libnbd's LIBNBD_CMD_FLAG_* have the same values)
+  std::uint16_t type = 0;  // wire::NBD_CMD_*
+  std::uint32_t flags =
+      0;  // wire::NBD_CMD_FLAG_* (libnbd's LIBNBD_CMD_FLAG_* have the same values)
   std::uint64_t offset = 0;
   std::uint64_t length = 0;
-  std::uint8_t* read_buffer = nullptr;          // NBD_CMD_READ: `length` bytes, valid until completion
-  const std::uint8_t* write_data = nullptr;     // NBD_CMD_WRITE: `length` bytes, valid until completion
-  CommandListener* listener = nullptr;          // may be null; must outlive the command
+  std::uint8_t* read_buffer = nullptr;  // NBD_CMD_READ: `length` bytes, valid until completion
+  const std::uint8_t* write_data =
+      nullptr;                          // NBD_CMD_WRITE: `length` bytes, valid until completion
+  CommandListener* listener = nullptr;  // may be null; must outlive the command
 };
 
 // A request without buffers or listener; callers fill in what their command needs.

@@ -24,13 +24,18 @@ constexpr std::uint32_t CALLER_FLAGS = NBD_CMD_FLAG_FUA | NBD_CMD_FLAG_NO_HOLE |
 // Flags that mean something for each command (proto.md "Command flags").
 std::uint32_t flags_valid_for(std::uint16_t type) {
   switch (type) {
-    case NBD_CMD_READ: return NBD_CMD_FLAG_DF;
-    case NBD_CMD_WRITE: return NBD_CMD_FLAG_FUA;
-    case NBD_CMD_TRIM: return NBD_CMD_FLAG_FUA;
+    case NBD_CMD_READ:
+      return NBD_CMD_FLAG_DF;
+    case NBD_CMD_WRITE:
+      return NBD_CMD_FLAG_FUA;
+    case NBD_CMD_TRIM:
+      return NBD_CMD_FLAG_FUA;
     case NBD_CMD_WRITE_ZEROES:
       return NBD_CMD_FLAG_FUA | NBD_CMD_FLAG_NO_HOLE | NBD_CMD_FLAG_FAST_ZERO;
-    case NBD_CMD_BLOCK_STATUS: return NBD_CMD_FLAG_REQ_ONE;
-    default: return 0;  // FLUSH, CACHE
+    case NBD_CMD_BLOCK_STATUS:
+      return NBD_CMD_FLAG_REQ_ONE;
+    default:
+      return 0;  // FLUSH, CACHE
   }
 }
 
@@ -92,15 +97,16 @@ Result<void> CommandIssuer::check(const CommandRequest& r) const {
     };
     for (const auto& n : needs) {
       if (n.applies && !info.has(n.flag)) {
-        return failure(EINVAL, name + ": the server does not support " + n.what + " [" +
-                                   n.clause + "]");
+        return failure(EINVAL,
+                       name + ": the server does not support " + n.what + " [" + n.clause + "]");
       }
     }
   }
   if (r.type == NBD_CMD_BLOCK_STATUS && s.meta_contexts.empty()) {
     // C-BS-002 (proto.md "Metadata querying").
-    return failure(ENOTSUP, "NBD_CMD_BLOCK_STATUS: no metadata context was negotiated (add one "
-                            "before connecting, and the server must support it)");
+    return failure(ENOTSUP,
+                   "NBD_CMD_BLOCK_STATUS: no metadata context was negotiated (add one "
+                   "before connecting, and the server must support it)");
   }
   const bool ranged = r.type != NBD_CMD_FLUSH && r.type != NBD_CMD_DISC;
   if (!ranged) return {};
@@ -130,8 +136,7 @@ Result<void> CommandIssuer::check(const CommandRequest& r) const {
     // C-TX-020, C-TX-022, C-TX-027, C-TX-030, C-BS-013.
     return failure(EINVAL, name + ": zero-length request");
   }
-  if ((strict & STRICT_BOUNDS) &&
-      (r.offset > info.size || r.length > info.size - r.offset)) {
+  if ((strict & STRICT_BOUNDS) && (r.offset > info.size || r.length > info.size - r.offset)) {
     // C-SZ-012 (proto.md "Size constraints").
     return failure(EINVAL, name + ": range " + std::to_string(r.offset) + "+" +
                                std::to_string(r.length) + " is beyond the export size " +
@@ -192,8 +197,8 @@ void CommandIssuer::encode(const Command& c) {
 
 Result<void> CommandIssuer::disconnect(bool abandon_pending) {
   if (core_.phase != Phase::Ready) {
-    return failure(ENOTCONN, std::string("cannot disconnect: the connection is ") +
-                                 phase_name(core_.phase));
+    return failure(ENOTCONN,
+                   std::string("cannot disconnect: the connection is ") + phase_name(core_.phase));
   }
   if (core_.disconnect_requested) return {};
   core_.disconnect_requested = true;

@@ -19,8 +19,8 @@ struct Command {
   std::uint64_t output_start = 0;  // where its request starts in the output stream
   int errnum = 0;                  // first error seen, 0 if none
   std::string error_message;
-  RangeSet coverage;                            // READ: bytes placed so far
-  unsigned content_chunks = 0;                  // READ: data and hole chunks seen
+  RangeSet coverage;                             // READ: bytes placed so far
+  unsigned content_chunks = 0;                   // READ: data and hole chunks seen
   std::vector<std::uint32_t> contexts_answered;  // BLOCK_STATUS: context ids seen
 
   void record_error(int err, std::string message) {

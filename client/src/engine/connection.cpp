@@ -58,10 +58,16 @@ void Connection::process() {
   while (progress) {
     switch (core_.phase) {
       case Phase::Handshaking:
-      case Phase::Negotiating: progress = negotiator_.step(); break;
-      case Phase::Ready: progress = reader_.step(); break;
+      case Phase::Negotiating:
+        progress = negotiator_.step();
+        break;
+      case Phase::Ready:
+        progress = reader_.step();
+        break;
       case Phase::Dead:
-      case Phase::Closed: progress = false; break;
+      case Phase::Closed:
+        progress = false;
+        break;
     }
   }
 }

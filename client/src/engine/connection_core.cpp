@@ -9,11 +9,16 @@ namespace nbdref::engine {
 
 const char* phase_name(Phase p) {
   switch (p) {
-    case Phase::Handshaking: return "handshaking";
-    case Phase::Negotiating: return "negotiating";
-    case Phase::Ready: return "ready";
-    case Phase::Dead: return "dead";
-    case Phase::Closed: return "closed";
+    case Phase::Handshaking:
+      return "handshaking";
+    case Phase::Negotiating:
+      return "negotiating";
+    case Phase::Ready:
+      return "ready";
+    case Phase::Dead:
+      return "dead";
+    case Phase::Closed:
+      return "closed";
   }
   return "unknown";
 }

@@ -4,9 +4,12 @@ namespace nbdref::engine {
 
 const char* protocol_name(Protocol p) {
   switch (p) {
-    case Protocol::Oldstyle: return "oldstyle";
-    case Protocol::Newstyle: return "newstyle";
-    case Protocol::FixedNewstyle: return "newstyle-fixed";
+    case Protocol::Oldstyle:
+      return "oldstyle";
+    case Protocol::Newstyle:
+      return "newstyle";
+    case Protocol::FixedNewstyle:
+      return "newstyle-fixed";
   }
   return "unknown";
 }

@@ -22,35 +22,57 @@ constexpr std::size_t MAX_META_CONTEXTS = 4096;
 
 int errno_for_option_error(std::uint32_t reply_type) {
   switch (reply_type) {
-    case NBD_REP_ERR_UNSUP: return ENOTSUP;
-    case NBD_REP_ERR_POLICY: return EPERM;
-    case NBD_REP_ERR_INVALID: return EINVAL;
-    case NBD_REP_ERR_PLATFORM: return ENOTSUP;
-    case NBD_REP_ERR_TLS_REQD: return ENOTSUP;
-    case NBD_REP_ERR_UNKNOWN: return ENOENT;
-    case NBD_REP_ERR_SHUTDOWN: return ESHUTDOWN;
-    case NBD_REP_ERR_BLOCK_SIZE_REQD: return EINVAL;
-    case NBD_REP_ERR_TOO_BIG: return E2BIG;
-    case NBD_REP_ERR_EXT_HEADER_REQD: return ENOTSUP;
-    default: return EINVAL;
+    case NBD_REP_ERR_UNSUP:
+      return ENOTSUP;
+    case NBD_REP_ERR_POLICY:
+      return EPERM;
+    case NBD_REP_ERR_INVALID:
+      return EINVAL;
+    case NBD_REP_ERR_PLATFORM:
+      return ENOTSUP;
+    case NBD_REP_ERR_TLS_REQD:
+      return ENOTSUP;
+    case NBD_REP_ERR_UNKNOWN:
+      return ENOENT;
+    case NBD_REP_ERR_SHUTDOWN:
+      return ESHUTDOWN;
+    case NBD_REP_ERR_BLOCK_SIZE_REQD:
+      return EINVAL;
+    case NBD_REP_ERR_TOO_BIG:
+      return E2BIG;
+    case NBD_REP_ERR_EXT_HEADER_REQD:
+      return ENOTSUP;
+    default:
+      return EINVAL;
   }
 }
 
-std::string quoted(std::string_view s) { return "'" + std::string(s) + "'"; }
+std::string quoted(std::string_view s) {
+  return "'" + std::string(s) + "'";
+}
 
 }  // namespace
 
 std::uint32_t Negotiator::option_code(Step s) const {
   switch (s) {
-    case Step::ExtendedHeaders: return NBD_OPT_EXTENDED_HEADERS;
-    case Step::StructuredReply: return NBD_OPT_STRUCTURED_REPLY;
-    case Step::SetMetaContext: return NBD_OPT_SET_META_CONTEXT;
-    case Step::ListMetaContext: return NBD_OPT_LIST_META_CONTEXT;
-    case Step::Info: return NBD_OPT_INFO;
-    case Step::Go: return NBD_OPT_GO;
-    case Step::ExportName: return NBD_OPT_EXPORT_NAME;
-    case Step::List: return NBD_OPT_LIST;
-    case Step::Abort: return NBD_OPT_ABORT;
+    case Step::ExtendedHeaders:
+      return NBD_OPT_EXTENDED_HEADERS;
+    case Step::StructuredReply:
+      return NBD_OPT_STRUCTURED_REPLY;
+    case Step::SetMetaContext:
+      return NBD_OPT_SET_META_CONTEXT;
+    case Step::ListMetaContext:
+      return NBD_OPT_LIST_META_CONTEXT;
+    case Step::Info:
+      return NBD_OPT_INFO;
+    case Step::Go:
+      return NBD_OPT_GO;
+    case Step::ExportName:
+      return NBD_OPT_EXPORT_NAME;
+    case Step::List:
+      return NBD_OPT_LIST;
+    case Step::Abort:
+      return NBD_OPT_ABORT;
   }
   return 0;
 }
@@ -61,14 +83,21 @@ std::string Negotiator::describe_current() const {
 
 std::size_t Negotiator::bytes_wanted() const {
   switch (state_) {
-    case State::AwaitGreetingPrefix: return GREETING_PREFIX_SIZE;
-    case State::AwaitOldstyleRest: return OLDSTYLE_GREETING_REST_SIZE;
-    case State::AwaitHandshakeFlags: return HANDSHAKE_FLAGS_SIZE;
-    case State::AwaitOptionReplyHeader: return OPTION_REPLY_HEADER_SIZE;
-    case State::AwaitOptionReplyPayload: return reply_.length;
-    case State::AwaitExportNameReply: return export_name_reply_size_;
+    case State::AwaitGreetingPrefix:
+      return GREETING_PREFIX_SIZE;
+    case State::AwaitOldstyleRest:
+      return OLDSTYLE_GREETING_REST_SIZE;
+    case State::AwaitHandshakeFlags:
+      return HANDSHAKE_FLAGS_SIZE;
+    case State::AwaitOptionReplyHeader:
+      return OPTION_REPLY_HEADER_SIZE;
+    case State::AwaitOptionReplyPayload:
+      return reply_.length;
+    case State::AwaitExportNameReply:
+      return export_name_reply_size_;
     case State::Idle:
-    case State::Done: return 0;
+    case State::Done:
+      return 0;
   }
   return 0;
 }
@@ -77,27 +106,38 @@ bool Negotiator::step() {
   if (core_.phase != Phase::Handshaking && core_.phase != Phase::Negotiating) return false;
   if (state_ == State::Idle) {
     if (core_.input.empty()) return false;
-    core_.violation("sent " + std::to_string(core_.input.size()) +
-                        " bytes while no option was pending",
-                    "C-OPT-002");
+    core_.violation(
+        "sent " + std::to_string(core_.input.size()) + " bytes while no option was pending",
+        "C-OPT-002");
     return true;
   }
   const std::size_t need = bytes_wanted();
   if (state_ == State::Done || core_.input.size() < need) return false;
   const Bytes bytes = core_.input.peek(need);
   switch (state_) {
-    case State::AwaitGreetingPrefix: on_greeting_prefix(); break;
-    case State::AwaitOldstyleRest: on_oldstyle_rest(); break;
-    case State::AwaitHandshakeFlags: on_handshake_flags(); break;
-    case State::AwaitOptionReplyHeader: on_option_reply_header(); break;
+    case State::AwaitGreetingPrefix:
+      on_greeting_prefix();
+      break;
+    case State::AwaitOldstyleRest:
+      on_oldstyle_rest();
+      break;
+    case State::AwaitHandshakeFlags:
+      on_handshake_flags();
+      break;
+    case State::AwaitOptionReplyHeader:
+      on_option_reply_header();
+      break;
     case State::AwaitOptionReplyPayload:
       // The handler reads views into the buffer, so the bytes go after it.
       on_option_reply_payload(bytes);
       core_.input.consume(need);
       return true;
-    case State::AwaitExportNameReply: on_export_name_reply(); break;
+    case State::AwaitExportNameReply:
+      on_export_name_reply();
+      break;
     case State::Idle:
-    case State::Done: return false;
+    case State::Done:
+      return false;
   }
   return true;
 }
@@ -112,22 +152,34 @@ void Negotiator::on_eof() {
   }
   std::string waiting;
   switch (state_) {
-    case State::AwaitGreetingPrefix: waiting = "the greeting"; break;
-    case State::AwaitOldstyleRest: waiting = "the rest of the oldstyle greeting"; break;
-    case State::AwaitHandshakeFlags: waiting = "the handshake flags"; break;
+    case State::AwaitGreetingPrefix:
+      waiting = "the greeting";
+      break;
+    case State::AwaitOldstyleRest:
+      waiting = "the rest of the oldstyle greeting";
+      break;
+    case State::AwaitHandshakeFlags:
+      waiting = "the handshake flags";
+      break;
     case State::AwaitOptionReplyHeader:
-    case State::AwaitOptionReplyPayload: waiting = "the reply to " + describe_current(); break;
+    case State::AwaitOptionReplyPayload:
+      waiting = "the reply to " + describe_current();
+      break;
     case State::AwaitExportNameReply:
       // S-HS-005 (proto.md "Newstyle negotiation"): closing is how a server refuses the name.
-      core_.die(Error{ECONNRESET, "the server closed the connection after NBD_OPT_EXPORT_NAME: "
-                                  "it refused export " +
-                                      quoted(core_.config.export_name)});
+      core_.die(Error{ECONNRESET,
+                      "the server closed the connection after NBD_OPT_EXPORT_NAME: "
+                      "it refused export " +
+                          quoted(core_.config.export_name)});
       return;
-    case State::Idle: waiting = "the next option"; break;
-    case State::Done: return;
+    case State::Idle:
+      waiting = "the next option";
+      break;
+    case State::Done:
+      return;
   }
-  core_.die(Error{ECONNRESET, "the server closed the connection while the client waited for " +
-                                  waiting});
+  core_.die(
+      Error{ECONNRESET, "the server closed the connection while the client waited for " + waiting});
 }
 
 // ---- greeting ----
@@ -139,7 +191,8 @@ void Negotiator::on_greeting_prefix() {
     return;
   }
   core_.input.consume(GREETING_PREFIX_SIZE);
-  state_ = *style == GreetingStyle::Oldstyle ? State::AwaitOldstyleRest : State::AwaitHandshakeFlags;
+  state_ =
+      *style == GreetingStyle::Oldstyle ? State::AwaitOldstyleRest : State::AwaitHandshakeFlags;
 }
 
 void Negotiator::on_oldstyle_rest() {
@@ -149,8 +202,8 @@ void Negotiator::on_oldstyle_rest() {
   // S-HS-018 forbids handshake flags here; like unknown newstyle flags they
   // are ignored (C-HS-002), there is nothing to negotiate.
   if (g->handshake_flags() != 0) {
-    core_.debug("oldstyle server set handshake flags " + describe_handshake_flags(g->handshake_flags()) +
-                "; ignored");
+    core_.debug("oldstyle server set handshake flags " +
+                describe_handshake_flags(g->handshake_flags()) + "; ignored");
   }
   core_.debug("oldstyle server");
   enter_transmission(g->export_size, g->transmission_flags());
@@ -161,8 +214,8 @@ void Negotiator::on_handshake_flags() {
   core_.input.consume(HANDSHAKE_FLAGS_SIZE);
   core_.session.server_handshake_flags = flags;
   // C-HS-002 (proto.md "Newstyle negotiation"): unknown bits are ignored.
-  const bool fixed = (flags & NBD_FLAG_FIXED_NEWSTYLE) &&
-                     (core_.config.handshake_flags & NBD_FLAG_FIXED_NEWSTYLE);
+  const bool fixed =
+      (flags & NBD_FLAG_FIXED_NEWSTYLE) && (core_.config.handshake_flags & NBD_FLAG_FIXED_NEWSTYLE);
   std::uint32_t client_flags = 0;
   // C-HS-003: answer fixed newstyle; C-HS-012: NO_ZEROES only if offered; C-HS-013: nothing else.
   if (fixed) client_flags |= NBD_FLAG_C_FIXED_NEWSTYLE;
@@ -204,8 +257,12 @@ Result<void> Negotiator::start(OptionRequest request) {
 
 void Negotiator::plan_request(OptionRequest request) {
   switch (request.kind) {
-    case OptionKind::Go: plan_go_or_info(Step::Go, request.listener); return;
-    case OptionKind::Info: plan_go_or_info(Step::Info, request.listener); return;
+    case OptionKind::Go:
+      plan_go_or_info(Step::Go, request.listener);
+      return;
+    case OptionKind::Info:
+      plan_go_or_info(Step::Info, request.listener);
+      return;
     case OptionKind::ExtendedHeaders:
       plan_.emplace_back(Step::ExtendedHeaders, std::vector<std::string>{}, request.listener, true);
       return;
@@ -247,8 +304,8 @@ void Negotiator::next_step() {
     Writer w(data);
 
     const bool sends_name = current_.step != Step::ExtendedHeaders &&
-                            current_.step != Step::StructuredReply &&
-                            current_.step != Step::List && current_.step != Step::Abort;
+                            current_.step != Step::StructuredReply && current_.step != Step::List &&
+                            current_.step != Step::Abort;
     // C-GEN-001/003 (proto.md "Conventions"): strings we send obey the rules.
     if (auto e = check_string(name, "export name", CLIENT_STRING); e && sends_name) {
       fail_request(Error{EINVAL, "cannot send " + describe_current() + ": " + e->to_string()});
@@ -317,14 +374,15 @@ void Negotiator::next_step() {
       case Step::ExportName:
         // X-C-006: never after extended headers were agreed.
         if (core_.session.extended_headers) {
-          abort_with(Error{ENOTSUP, "the server acknowledged extended headers but refused "
-                                    "NBD_OPT_GO, and NBD_OPT_EXPORT_NAME may not follow them"});
+          abort_with(Error{ENOTSUP,
+                           "the server acknowledged extended headers but refused "
+                           "NBD_OPT_GO, and NBD_OPT_EXPORT_NAME may not follow them"});
           return;
         }
         w.string(name);
         break;
-      case Step::List:    // C-OPT-008: no data
-      case Step::Abort:   // C-OPT-006: no data
+      case Step::List:   // C-OPT-008: no data
+      case Step::Abort:  // C-OPT-006: no data
         break;
     }
     send_option(option_code(current_.step), data);
@@ -438,8 +496,7 @@ void Negotiator::on_option_reply_payload(Bytes payload) {
   }
   const auto type = reply_.reply_type;
   const auto step = current_.step;
-  const bool valid = type == NBD_REP_ACK ||
-                     (type == NBD_REP_SERVER && step == Step::List) ||
+  const bool valid = type == NBD_REP_ACK || (type == NBD_REP_SERVER && step == Step::List) ||
                      (type == NBD_REP_INFO && (step == Step::Info || step == Step::Go)) ||
                      (type == NBD_REP_META_CONTEXT &&
                       (step == Step::SetMetaContext || step == Step::ListMetaContext));
@@ -458,9 +515,15 @@ void Negotiator::on_option_reply_payload(Bytes payload) {
       }
       on_ack();
       return;
-    case NBD_REP_SERVER: on_server_reply(payload); return;
-    case NBD_REP_INFO: on_info_reply(payload); return;
-    case NBD_REP_META_CONTEXT: on_meta_context_reply(payload); return;
+    case NBD_REP_SERVER:
+      on_server_reply(payload);
+      return;
+    case NBD_REP_INFO:
+      on_info_reply(payload);
+      return;
+    case NBD_REP_META_CONTEXT:
+      on_meta_context_reply(payload);
+      return;
   }
 }
 
@@ -601,8 +664,8 @@ void Negotiator::on_error_reply(Bytes payload) {
       current_.step == Step::SetMetaContext || current_.step == Step::ListMetaContext) {
     text += " for export " + quoted(core_.config.export_name);
   }
-  text += ": " + std::string(option_reply_name(type) ? option_reply_name(type)
-                                                     : "unknown error reply");
+  text +=
+      ": " + std::string(option_reply_name(type) ? option_reply_name(type) : "unknown error reply");
   if (!message->empty()) text += ": " + std::string(*message);
   core_.debug(text);
 
@@ -677,9 +740,9 @@ void Negotiator::enter_transmission(std::uint64_t size, std::uint16_t flags) {
   auto& s = core_.session;
   // Rules on the transmission flags (proto.md "Transmission flags").
   if (!(flags & NBD_FLAG_HAS_FLAGS)) {
-    core_.violation("transmission flags " + describe_transmission_flags(flags) +
-                        " lack NBD_FLAG_HAS_FLAGS",
-                    "S-TX-015");
+    core_.violation(
+        "transmission flags " + describe_transmission_flags(flags) + " lack NBD_FLAG_HAS_FLAGS",
+        "S-TX-015");
     return;
   }
   if ((flags & NBD_FLAG_SEND_DF) && !s.structured_replies && !s.extended_headers) {

@@ -11,14 +11,14 @@
 namespace nbdref::engine {
 
 enum class OptionKind {
-  ExtendedHeaders,   // NBD_OPT_EXTENDED_HEADERS
-  StructuredReply,   // NBD_OPT_STRUCTURED_REPLY
-  SetMetaContext,    // NBD_OPT_SET_META_CONTEXT
-  ListMetaContext,   // NBD_OPT_LIST_META_CONTEXT
-  Go,                // SET_META_CONTEXT when contexts are wanted, then NBD_OPT_GO
-  Info,              // SET_META_CONTEXT when contexts are wanted, then NBD_OPT_INFO
-  List,              // NBD_OPT_LIST
-  Abort,             // NBD_OPT_ABORT
+  ExtendedHeaders,  // NBD_OPT_EXTENDED_HEADERS
+  StructuredReply,  // NBD_OPT_STRUCTURED_REPLY
+  SetMetaContext,   // NBD_OPT_SET_META_CONTEXT
+  ListMetaContext,  // NBD_OPT_LIST_META_CONTEXT
+  Go,               // SET_META_CONTEXT when contexts are wanted, then NBD_OPT_GO
+  Info,             // SET_META_CONTEXT when contexts are wanted, then NBD_OPT_INFO
+  List,             // NBD_OPT_LIST
+  Abort,            // NBD_OPT_ABORT
 };
 
 class OptionListener {
@@ -34,7 +34,8 @@ class OptionListener {
 
 struct OptionRequest {
   OptionKind kind = OptionKind::Go;
-  std::vector<std::string> queries;  // ListMetaContext/SetMetaContext; empty = the configured contexts
+  std::vector<std::string>
+      queries;  // ListMetaContext/SetMetaContext; empty = the configured contexts
   OptionListener* listener = nullptr;
 };
 

@@ -55,8 +55,8 @@ class OutputQueue {
 
   std::vector<std::uint8_t> storage_;
   std::vector<Segment> segments_;
-  std::size_t head_ = 0;          // first unsent segment
-  std::size_t head_offset_ = 0;   // bytes of it already sent
+  std::size_t head_ = 0;         // first unsent segment
+  std::size_t head_offset_ = 0;  // bytes of it already sent
   std::uint64_t enqueued_ = 0;
   std::uint64_t sent_ = 0;
 };

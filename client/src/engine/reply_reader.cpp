@@ -31,8 +31,8 @@ bool error_offset_allowed(std::uint16_t type) {
 
 std::string server_error_text(std::uint32_t nbd_error, std::string_view message) {
   const char* name = error_name(nbd_error);
-  std::string text = "the server reported " +
-                     (name ? std::string(name) : "error " + std::to_string(nbd_error));
+  std::string text =
+      "the server reported " + (name ? std::string(name) : "error " + std::to_string(nbd_error));
   if (!message.empty()) text += ": " + std::string(message);
   return text;
 }
@@ -41,11 +41,16 @@ std::string server_error_text(std::uint32_t nbd_error, std::string_view message)
 
 std::size_t ReplyReader::bytes_wanted() const {
   switch (state_) {
-    case State::AwaitMagic: return REPLY_MAGIC_SIZE;
-    case State::AwaitHeader: return reply_header_size(kind_);
-    case State::AwaitDataOffset: return OFFSET_DATA_PREFIX_SIZE;
-    case State::AwaitData: return 1;
-    case State::AwaitChunkPayload: return static_cast<std::size_t>(chunk_.length);
+    case State::AwaitMagic:
+      return REPLY_MAGIC_SIZE;
+    case State::AwaitHeader:
+      return reply_header_size(kind_);
+    case State::AwaitDataOffset:
+      return OFFSET_DATA_PREFIX_SIZE;
+    case State::AwaitData:
+      return 1;
+    case State::AwaitChunkPayload:
+      return static_cast<std::size_t>(chunk_.length);
   }
   return 0;
 }
@@ -67,8 +72,8 @@ bool ReplyReader::step() {
   if (core_.phase != Phase::Ready) return false;
   if (state_ == State::AwaitData) {
     if (core_.input.empty()) return false;
-    const std::size_t n = static_cast<std::size_t>(
-        std::min<std::uint64_t>(data_remaining_, core_.input.size()));
+    const std::size_t n =
+        static_cast<std::size_t>(std::min<std::uint64_t>(data_remaining_, core_.input.size()));
     std::memcpy(data_dest_, core_.input.peek(n).data(), n);
     core_.input.consume(n);
     direct_received(n);
@@ -77,7 +82,9 @@ bool ReplyReader::step() {
   const std::size_t need = bytes_wanted();
   if (core_.input.size() < need) return false;
   switch (state_) {
-    case State::AwaitMagic: on_magic(); break;
+    case State::AwaitMagic:
+      on_magic();
+      break;
     case State::AwaitHeader: {
       const Bytes b = core_.input.peek(need);
       if (kind_ == ReplyKind::Simple) {
@@ -92,13 +99,16 @@ bool ReplyReader::step() {
       }
       break;
     }
-    case State::AwaitDataOffset: on_data_offset(); break;
+    case State::AwaitDataOffset:
+      on_data_offset();
+      break;
     case State::AwaitChunkPayload:
       // Handlers read views into the buffer: consume afterwards.
       on_chunk_payload(core_.input.peek(need));
       core_.input.consume(need);
       break;
-    case State::AwaitData: break;
+    case State::AwaitData:
+      break;
   }
   return true;
 }
@@ -139,9 +149,10 @@ void ReplyReader::on_magic() {
     return;
   }
   if (*kind == ReplyKind::Structured && !s.structured_replies) {
-    core_.violation("sent a structured reply chunk although structured replies were not "
-                    "negotiated",
-                    "S-SR-002");
+    core_.violation(
+        "sent a structured reply chunk although structured replies were not "
+        "negotiated",
+        "S-SR-002");
     return;
   }
   if (*kind == ReplyKind::Extended && !s.extended_headers) {
@@ -164,9 +175,10 @@ void ReplyReader::on_simple_reply(const SimpleReply& r) {
   }
   const auto& req = command_->request;
   if (req.type == NBD_CMD_READ && core_.session.structured_replies) {
-    core_.violation("answered NBD_CMD_READ with a simple reply although structured replies were "
-                    "negotiated",
-                    "S-SR-004");
+    core_.violation(
+        "answered NBD_CMD_READ with a simple reply although structured replies were "
+        "negotiated",
+        "S-SR-004");
     return;
   }
   if (core_.debugging()) {
@@ -220,9 +232,9 @@ void ReplyReader::on_chunk_header(const ChunkHeader& h) {
                     "S-SR-026");
   };
   const auto too_long = [&](std::uint64_t bound, const char* clause) {
-    core_.violation(chunk_name + " length " + std::to_string(h.length) + " exceeds " +
-                        std::to_string(bound),
-                    clause);
+    core_.violation(
+        chunk_name + " length " + std::to_string(h.length) + " exceeds " + std::to_string(bound),
+        clause);
   };
   switch (h.type) {
     case NBD_REPLY_TYPE_NONE:
@@ -251,9 +263,9 @@ void ReplyReader::on_chunk_header(const ChunkHeader& h) {
     case NBD_REPLY_TYPE_OFFSET_HOLE:
       if (req.type != NBD_CMD_READ) return wrong_command();
       if (h.length != OFFSET_HOLE_SIZE) {
-        core_.violation("NBD_REPLY_TYPE_OFFSET_HOLE length " + std::to_string(h.length) +
-                            " must be exactly 12",
-                        "S-SR-024");
+        core_.violation(
+            "NBD_REPLY_TYPE_OFFSET_HOLE length " + std::to_string(h.length) + " must be exactly 12",
+            "S-SR-024");
         return;
       }
       state_ = State::AwaitChunkPayload;
@@ -261,20 +273,23 @@ void ReplyReader::on_chunk_header(const ChunkHeader& h) {
     case NBD_REPLY_TYPE_BLOCK_STATUS:
       if (req.type != NBD_CMD_BLOCK_STATUS) return wrong_command();
       if (core_.session.extended_headers) {
-        core_.violation("sent NBD_REPLY_TYPE_BLOCK_STATUS although extended headers were "
-                        "negotiated",
-                        "X-S-031");
+        core_.violation(
+            "sent NBD_REPLY_TYPE_BLOCK_STATUS although extended headers were "
+            "negotiated",
+            "X-S-031");
         return;
       }
-      if (h.length > MAX_BLOCK_STATUS_PAYLOAD) return too_long(MAX_BLOCK_STATUS_PAYLOAD, "S-BS-046");
+      if (h.length > MAX_BLOCK_STATUS_PAYLOAD)
+        return too_long(MAX_BLOCK_STATUS_PAYLOAD, "S-BS-046");
       state_ = State::AwaitChunkPayload;
       return;
     case NBD_REPLY_TYPE_BLOCK_STATUS_EXT:
       if (req.type != NBD_CMD_BLOCK_STATUS) return wrong_command();
       if (!core_.session.extended_headers) {
-        core_.violation("sent NBD_REPLY_TYPE_BLOCK_STATUS_EXT although extended headers were not "
-                        "negotiated",
-                        "X-S-032");
+        core_.violation(
+            "sent NBD_REPLY_TYPE_BLOCK_STATUS_EXT although extended headers were not "
+            "negotiated",
+            "X-S-032");
         return;
       }
       if (h.length > MAX_BLOCK_STATUS_EXT_PAYLOAD) {
@@ -307,8 +322,9 @@ bool ReplyReader::claim_content(std::uint64_t offset, std::uint64_t length, cons
     return false;
   }
   if ((req.flags & NBD_CMD_FLAG_DF) && command_->content_chunks > 0) {
-    core_.violation(std::string(chunk) + " is a second content chunk for a read with "
-                                         "NBD_CMD_FLAG_DF",
+    core_.violation(std::string(chunk) +
+                        " is a second content chunk for a read with "
+                        "NBD_CMD_FLAG_DF",
                     "S-SR-052");
     return false;
   }
@@ -351,10 +367,16 @@ void ReplyReader::on_data_complete() {
 
 void ReplyReader::on_chunk_payload(Bytes payload) {
   switch (chunk_.type) {
-    case NBD_REPLY_TYPE_OFFSET_HOLE: on_hole(payload); return;
+    case NBD_REPLY_TYPE_OFFSET_HOLE:
+      on_hole(payload);
+      return;
     case NBD_REPLY_TYPE_BLOCK_STATUS:
-    case NBD_REPLY_TYPE_BLOCK_STATUS_EXT: on_block_status(payload); return;
-    default: on_error_chunk(payload); return;
+    case NBD_REPLY_TYPE_BLOCK_STATUS_EXT:
+      on_block_status(payload);
+      return;
+    default:
+      on_error_chunk(payload);
+      return;
   }
 }
 
@@ -423,11 +445,11 @@ void ReplyReader::on_block_status(Bytes payload) {
     sum += d.length;
     extents_.push_back(d);
   }
-  if ((req.flags & NBD_CMD_FLAG_REQ_ONE) && (view->size() != 1 || extents_[0].length > req.length)) {
+  if ((req.flags & NBD_CMD_FLAG_REQ_ONE) &&
+      (view->size() != 1 || extents_[0].length > req.length)) {
     // S-BS-043: REQ_ONE means one extent no longer than the request.
-    core_.violation("answered a NBD_CMD_FLAG_REQ_ONE request with " +
-                        std::to_string(view->size()) + " extents of total length " +
-                        std::to_string(sum),
+    core_.violation("answered a NBD_CMD_FLAG_REQ_ONE request with " + std::to_string(view->size()) +
+                        " extents of total length " + std::to_string(sum),
                     "S-BS-043");
     return;
   }

@@ -34,9 +34,9 @@ class ReplyReader {
   enum class State {
     AwaitMagic,
     AwaitHeader,
-    AwaitDataOffset,   // the 8-byte offset of an OFFSET_DATA chunk
-    AwaitData,         // data bytes on their way into the caller's buffer
-    AwaitChunkPayload, // a whole (bounded) chunk payload
+    AwaitDataOffset,    // the 8-byte offset of an OFFSET_DATA chunk
+    AwaitData,          // data bytes on their way into the caller's buffer
+    AwaitChunkPayload,  // a whole (bounded) chunk payload
   };
 
   void on_magic();
@@ -67,7 +67,7 @@ class ReplyReader {
   std::uint8_t* data_start_ = nullptr;
   std::uint8_t* data_dest_ = nullptr;
   std::uint64_t data_remaining_ = 0;
-  std::uint64_t data_offset_ = 0;  // export offset of the chunk's first byte
+  std::uint64_t data_offset_ = 0;               // export offset of the chunk's first byte
   std::vector<wire::BlockDescriptor> extents_;  // scratch, reused
 };
 

@@ -19,8 +19,7 @@ void encode_offset_data(const OffsetData& d, Writer& w) {
 
 std::optional<DecodeError> check_offset_data_length(std::uint64_t length) {
   if (length > OFFSET_DATA_PREFIX_SIZE) return std::nullopt;
-  return DecodeError{"NBD_REPLY_TYPE_OFFSET_DATA length", length, "must be at least 9",
-                     "S-SR-020"};
+  return DecodeError{"NBD_REPLY_TYPE_OFFSET_DATA length", length, "must be at least 9", "S-SR-020"};
 }
 
 Decoded<OffsetData> decode_offset_data(Bytes payload) {
@@ -40,8 +39,7 @@ Decoded<OffsetHole> decode_offset_hole(Bytes payload) {
   }
   OffsetHole h{load_be64(payload.data()), load_be32(payload.data() + 8)};
   if (h.length == 0) {
-    return decode_failure("NBD_REPLY_TYPE_OFFSET_HOLE hole size", 0, "must be nonzero",
-                          "S-SR-025");
+    return decode_failure("NBD_REPLY_TYPE_OFFSET_HOLE hole size", 0, "must be nonzero", "S-SR-025");
   }
   return h;
 }
@@ -99,8 +97,7 @@ Decoded<BlockStatusView> decode_block_status_ext(Bytes payload) {
   return v;
 }
 
-void encode_block_status(std::uint32_t context_id, std::span<const BlockDescriptor> d,
-                         Writer& w) {
+void encode_block_status(std::uint32_t context_id, std::span<const BlockDescriptor> d, Writer& w) {
   w.be32(context_id);
   for (const auto& x : d) {
     w.be32(static_cast<std::uint32_t>(x.length));

@@ -77,11 +77,15 @@ const char* error_name(std::uint32_t v) {
 
 #undef NBDREF_NAME_CASE
 
-std::string describe_option(std::uint32_t v) { return describe(option_name(v), v, "option"); }
+std::string describe_option(std::uint32_t v) {
+  return describe(option_name(v), v, "option");
+}
 std::string describe_option_reply(std::uint32_t v) {
   return describe(option_reply_name(v), v, "option reply type");
 }
-std::string describe_command(std::uint16_t v) { return describe(command_name(v), v, "command"); }
+std::string describe_command(std::uint16_t v) {
+  return describe(command_name(v), v, "command");
+}
 std::string describe_reply_type(std::uint16_t v) {
   return describe(reply_type_name(v), v, "reply chunk type");
 }

@@ -9,9 +9,9 @@
 namespace nbdref::wire {
 
 // ---- magics (proto.md "Handshake", "Transmission") ----
-inline constexpr std::uint64_t NBDMAGIC = 0x4e42444d41474943ULL;         // "NBDMAGIC"
-inline constexpr std::uint64_t IHAVEOPT = 0x49484156454F5054ULL;         // "IHAVEOPT"
-inline constexpr std::uint64_t OLDSTYLE_MAGIC = 0x00420281861253ULL;     // cliserv_magic
+inline constexpr std::uint64_t NBDMAGIC = 0x4e42444d41474943ULL;      // "NBDMAGIC"
+inline constexpr std::uint64_t IHAVEOPT = 0x49484156454F5054ULL;      // "IHAVEOPT"
+inline constexpr std::uint64_t OLDSTYLE_MAGIC = 0x00420281861253ULL;  // cliserv_magic
 inline constexpr std::uint64_t OPTION_REPLY_MAGIC = 0x3e889045565a9ULL;
 inline constexpr std::uint32_t NBD_REQUEST_MAGIC = 0x25609513;
 inline constexpr std::uint32_t NBD_EXTENDED_REQUEST_MAGIC = 0x21e41c71;
@@ -20,6 +20,7 @@ inline constexpr std::uint32_t NBD_STRUCTURED_REPLY_MAGIC = 0x668e33ef;
 inline constexpr std::uint32_t NBD_EXTENDED_REPLY_MAGIC = 0x6e8a278c;
 
 // ---- tables: X(name, value) ----
+// clang-format off
 #define NBDREF_HANDSHAKE_FLAGS(X)  \
   X(NBD_FLAG_FIXED_NEWSTYLE, 1u << 0) \
   X(NBD_FLAG_NO_ZEROES, 1u << 1)
@@ -118,6 +119,8 @@ inline constexpr std::uint32_t NBD_EXTENDED_REPLY_MAGIC = 0x6e8a278c;
   X(NBD_ENOTSUP, 95)       \
   X(NBD_ESHUTDOWN, 108)
 
+// clang-format on
+
 #define NBDREF_ENUMERATOR(name, value) name = (value),
 
 enum HandshakeFlag : std::uint16_t { NBDREF_HANDSHAKE_FLAGS(NBDREF_ENUMERATOR) };
@@ -135,7 +138,8 @@ enum ErrorValue : std::uint32_t { NBDREF_ERRORS(NBDREF_ENUMERATOR) };
 #undef NBDREF_ENUMERATOR
 
 // Bits a client may ever set in its 32-bit flags (C-HS-013).
-inline constexpr std::uint32_t KNOWN_CLIENT_FLAGS = NBD_FLAG_C_FIXED_NEWSTYLE | NBD_FLAG_C_NO_ZEROES;
+inline constexpr std::uint32_t KNOWN_CLIENT_FLAGS =
+    NBD_FLAG_C_FIXED_NEWSTYLE | NBD_FLAG_C_NO_ZEROES;
 // Error reply types and error chunk types are marked by their top bit.
 inline constexpr std::uint32_t NBD_REP_FLAG_ERROR = 1u << 31;
 inline constexpr std::uint16_t NBD_REPLY_TYPE_FLAG_ERROR = 1u << 15;

@@ -78,7 +78,9 @@ Decoded<NewstyleGreeting> decode_newstyle_greeting(Bytes b) {
   return NewstyleGreeting{load_be16(b.data() + GREETING_PREFIX_SIZE)};
 }
 
-void encode_client_flags(std::uint32_t flags, Writer& w) { w.be32(flags); }
+void encode_client_flags(std::uint32_t flags, Writer& w) {
+  w.be32(flags);
+}
 
 Decoded<std::uint32_t> decode_client_flags(Bytes b) {
   if (auto e = expect_size(b, CLIENT_FLAGS_SIZE, "client flags")) return tl::unexpected(*e);

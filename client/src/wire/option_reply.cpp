@@ -8,7 +8,9 @@
 namespace nbdref::wire {
 namespace {
 
-bool is_power_of_two(std::uint32_t v) { return v != 0 && (v & (v - 1)) == 0; }
+bool is_power_of_two(std::uint32_t v) {
+  return v != 0 && (v & (v - 1)) == 0;
+}
 
 // proto.md "Size constraints": the relations between the three sizes.
 std::optional<DecodeError> check_block_sizes(const InfoBlockSize& s) {
@@ -44,8 +46,7 @@ void encode_option_reply_header(const OptionReplyHeader& h, Writer& w) {
   w.be32(h.length);
 }
 
-void encode_option_reply(std::uint32_t option, std::uint32_t reply_type, Bytes payload,
-                         Writer& w) {
+void encode_option_reply(std::uint32_t option, std::uint32_t reply_type, Bytes payload, Writer& w) {
   encode_option_reply_header({option, reply_type, static_cast<std::uint32_t>(payload.size())}, w);
   w.bytes(payload);
 }
@@ -184,9 +185,9 @@ Decoded<MetaContextReply> decode_meta_context_reply(Bytes payload) {
   // S-BS-005 (proto.md "Metadata querying"): "namespace:leaf", namespace non-empty.
   const auto colon = m.name.find(':');
   if (colon == std::string_view::npos || colon == 0) {
-    return decode_failure("NBD_REP_META_CONTEXT name", std::nullopt,
-                          "'" + std::string(m.name) + "' does not start with a namespace and a colon",
-                          "S-BS-005");
+    return decode_failure(
+        "NBD_REP_META_CONTEXT name", std::nullopt,
+        "'" + std::string(m.name) + "' does not start with a namespace and a colon", "S-BS-005");
   }
   return m;
 }

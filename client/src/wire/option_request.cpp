@@ -50,10 +50,10 @@ Decoded<InfoRequest> decode_info_request(Bytes data) {
   req.export_name = as_string_view(r.take(name_length, "INFO/GO export name"));
   const auto count = r.be16("INFO/GO information request count");
   if (r.ok() && std::size_t{count} * 2 != r.remaining()) {
-    return decode_failure("INFO/GO information request count", count,
-                          "does not match the " + std::to_string(r.remaining()) +
-                              " bytes left in the option",
-                          "C-OPT-010");
+    return decode_failure(
+        "INFO/GO information request count", count,
+        "does not match the " + std::to_string(r.remaining()) + " bytes left in the option",
+        "C-OPT-010");
   }
   req.info_types.reserve(count);
   for (std::uint16_t i = 0; i < count && r.ok(); ++i) {
@@ -84,10 +84,10 @@ Decoded<MetaContextRequest> decode_meta_context_request(Bytes data) {
   const auto count = r.be32("meta context query count");
   // Each query needs at least its 4-byte length: this bounds the reservation.
   if (r.ok() && std::uint64_t{count} * 4 > r.remaining()) {
-    return decode_failure("meta context query count", count,
-                          "cannot fit in the " + std::to_string(r.remaining()) +
-                              " bytes left in the option",
-                          "S-BS-020");
+    return decode_failure(
+        "meta context query count", count,
+        "cannot fit in the " + std::to_string(r.remaining()) + " bytes left in the option",
+        "S-BS-020");
   }
   req.queries.reserve(count);
   for (std::uint32_t i = 0; i < count && r.ok(); ++i) {

@@ -5,10 +5,10 @@ namespace nbdref::wire {
 const std::uint8_t* Reader::advance(std::size_t n, const char* field) {
   if (error_) return nullptr;
   if (n > remaining()) {
-    error_ = DecodeError{field, n,
-                         "needs that many bytes but only " + std::to_string(remaining()) +
-                             " remain in the message",
-                         nullptr};
+    error_ = DecodeError{
+        field, n,
+        "needs that many bytes but only " + std::to_string(remaining()) + " remain in the message",
+        nullptr};
     return nullptr;
   }
   const std::uint8_t* p = data_.data() + pos_;

@@ -7,9 +7,12 @@ namespace nbdref::wire {
 
 Decoded<ReplyKind> classify_reply_magic(std::uint32_t magic) {
   switch (magic) {
-    case NBD_SIMPLE_REPLY_MAGIC: return ReplyKind::Simple;
-    case NBD_STRUCTURED_REPLY_MAGIC: return ReplyKind::Structured;
-    case NBD_EXTENDED_REPLY_MAGIC: return ReplyKind::Extended;
+    case NBD_SIMPLE_REPLY_MAGIC:
+      return ReplyKind::Simple;
+    case NBD_STRUCTURED_REPLY_MAGIC:
+      return ReplyKind::Structured;
+    case NBD_EXTENDED_REPLY_MAGIC:
+      return ReplyKind::Extended;
     default:
       return decode_failure("reply magic", magic,
                             "expected 0x67446698 (simple), 0x668e33ef (structured) or 0x6e8a278c "
@@ -19,9 +22,12 @@ Decoded<ReplyKind> classify_reply_magic(std::uint32_t magic) {
 
 std::size_t reply_header_size(ReplyKind kind) {
   switch (kind) {
-    case ReplyKind::Simple: return SIMPLE_REPLY_SIZE;
-    case ReplyKind::Structured: return STRUCTURED_REPLY_HEADER_SIZE;
-    case ReplyKind::Extended: return EXTENDED_REPLY_HEADER_SIZE;
+    case ReplyKind::Simple:
+      return SIMPLE_REPLY_SIZE;
+    case ReplyKind::Structured:
+      return STRUCTURED_REPLY_HEADER_SIZE;
+    case ReplyKind::Extended:
+      return EXTENDED_REPLY_HEADER_SIZE;
   }
   return SIMPLE_REPLY_SIZE;
 }

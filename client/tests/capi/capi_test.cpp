@@ -76,7 +76,9 @@ TEST(CApiErrors, NullPointersAreEfault) {
   EXPECT_EQ(nbd_get_errno(), EFAULT);
 }
 
-TEST(CApiErrors, CloseAcceptsNull) { nbd_close(nullptr); }
+TEST(CApiErrors, CloseAcceptsNull) {
+  nbd_close(nullptr);
+}
 
 TEST(CApiSettings, DefaultsMatchLibnbd) {
   auto h = make_handle();
@@ -180,7 +182,7 @@ TEST(CApiStates, ShutdownCloses) {
   EXPECT_STREQ(nbd_connection_state(h.get()), "closed");
   char buf[512];
   EXPECT_EQ(nbd_pread(h.get(), buf, sizeof buf, 0, 0), -1);
-  EXPECT_EQ(nbd_shutdown(h.get(), 0), 0);  // nothing left to end
+  EXPECT_EQ(nbd_shutdown(h.get(), 0), 0);   // nothing left to end
   EXPECT_EQ(nbd_shutdown(h.get(), 1), -1);  // unknown flag
   EXPECT_EQ(nbd_get_errno(), EINVAL);
 }
@@ -233,7 +235,9 @@ int record_debug(void* user_data, const char* context, const char*) {
   static_cast<DebugLog*>(user_data)->contexts.emplace_back(context);
   return 0;
 }
-void count_free(void* user_data) { ++static_cast<DebugLog*>(user_data)->frees; }
+void count_free(void* user_data) {
+  ++static_cast<DebugLog*>(user_data)->frees;
+}
 
 TEST(CApiDebug, CallbackSeesTheRunningFunctionAndIsFreedOnce) {
   DebugLog first, second;
@@ -285,16 +289,17 @@ int on_chunk(void* user_data, const void*, size_t, uint64_t, unsigned status, in
   }
   return 0;
 }
-void free_chunks(void* user_data) { ++static_cast<Chunks*>(user_data)->frees; }
+void free_chunks(void* user_data) {
+  ++static_cast<Chunks*>(user_data)->frees;
+}
 
 TEST(CApiCallbacks, ChunkCallbackRunsAndIsFreedOnce) {
   auto h = make_handle();
   ASSERT_EQ(connect_nbdkit(h.get()), 0);
   std::vector<char> buf(65536);
   Chunks c;
-  ASSERT_EQ(nbd_pread_structured(h.get(), buf.data(), buf.size(), 0, {on_chunk, &c, free_chunks},
-                                 0),
-            0)
+  ASSERT_EQ(
+      nbd_pread_structured(h.get(), buf.data(), buf.size(), 0, {on_chunk, &c, free_chunks}, 0), 0)
       << nbd_get_error();
   EXPECT_GE(c.calls, 1);
   EXPECT_EQ(c.frees, 1);
@@ -306,9 +311,8 @@ TEST(CApiCallbacks, FailingChunkCallbackFailsTheReadWithItsErrno) {
   std::vector<char> buf(4096);
   Chunks c;
   c.fail_with = EBADMSG;
-  EXPECT_EQ(nbd_pread_structured(h.get(), buf.data(), buf.size(), 0, {on_chunk, &c, free_chunks},
-                                 0),
-            -1);
+  EXPECT_EQ(
+      nbd_pread_structured(h.get(), buf.data(), buf.size(), 0, {on_chunk, &c, free_chunks}, 0), -1);
   EXPECT_EQ(nbd_get_errno(), EBADMSG);
   EXPECT_EQ(c.frees, 1);
   // The connection is fine.

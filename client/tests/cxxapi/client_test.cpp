@@ -37,7 +37,8 @@ TEST(CxxClient, WritesReadsAndReportsTheExport) {
   c.flush();
   c.zero(4096, 4096);
   c.pread(back, 4096);
-  EXPECT_TRUE(std::all_of(back.begin(), back.begin() + 4096, [](std::byte b) { return b == std::byte{0}; }));
+  EXPECT_TRUE(std::all_of(back.begin(), back.begin() + 4096,
+                          [](std::byte b) { return b == std::byte{0}; }));
   c.shutdown();
   EXPECT_EQ(c.state(), "closed");
 }

@@ -57,8 +57,8 @@ TEST_P(BlockStatus, LastExtentMayExceedTheRequest) {
   h.handshake_compact(1 << 20, RW_FLAGS);
   RecordingListener l;
   auto c = h.conn().submit(block_status(0, 4096, &l));
-  h.server_sends(chunk(*c, DONE, NBD_REPLY_TYPE_BLOCK_STATUS,
-                       block_status_payload(1, {{1 << 20, 0}})));
+  h.server_sends(
+      chunk(*c, DONE, NBD_REPLY_TYPE_BLOCK_STATUS, block_status_payload(1, {{1 << 20, 0}})));
   ASSERT_EQ(l.outcomes.size(), 1u);
   EXPECT_EQ(l.outcomes[0].errnum, 0);
 }

@@ -11,9 +11,12 @@ using namespace wire;
 
 std::string feed_mode_name(FeedMode m) {
   switch (m) {
-    case FeedMode::Whole: return "Whole";
-    case FeedMode::Bytewise: return "Bytewise";
-    case FeedMode::Split: return "Split";
+    case FeedMode::Whole:
+      return "Whole";
+    case FeedMode::Bytewise:
+      return "Bytewise";
+    case FeedMode::Split:
+      return "Split";
   }
   return "?";
 }
@@ -156,7 +159,9 @@ void RecordingOptionListener::on_export(std::string_view name, std::string_view 
   exports.emplace_back(name, description);
 }
 
-void RecordingOptionListener::on_context(std::string_view name) { contexts.emplace_back(name); }
+void RecordingOptionListener::on_context(std::string_view name) {
+  contexts.emplace_back(name);
+}
 
 void RecordingOptionListener::on_option_complete(const Result<void>& result) {
   results.push_back(result);

@@ -64,7 +64,7 @@ class EngineHarness {
 
   engine::Connection conn_;
   FeedMode mode_;
-  ByteVector sent_;     // client output not yet parsed
+  ByteVector sent_;  // client output not yet parsed
   std::size_t read_ = 0;
 };
 

@@ -16,10 +16,9 @@ class EngineTest : public ::testing::TestWithParam<FeedMode> {
   }
 };
 
-#define NBDREF_ENGINE_TEST_SUITE(Suite)                                                    \
-  INSTANTIATE_TEST_SUITE_P(FeedModes, Suite,                                               \
-                           ::testing::Values(FeedMode::Whole, FeedMode::Bytewise,          \
-                                             FeedMode::Split),                             \
-                           [](const auto& p) { return feed_mode_name(p.param); })
+#define NBDREF_ENGINE_TEST_SUITE(Suite)                                                          \
+  INSTANTIATE_TEST_SUITE_P(                                                                      \
+      FeedModes, Suite, ::testing::Values(FeedMode::Whole, FeedMode::Bytewise, FeedMode::Split), \
+      [](const auto& p) { return feed_mode_name(p.param); })
 
 }  // namespace nbdref::test

@@ -64,10 +64,9 @@ TEST_P(ExtendedHeaders, ReadThroughExtendedChunks) {
   r.listener = &l;
   auto c = h.conn().submit(r);
   // X-S-006: the header offset is the request's, the payload's is the chunk's.
-  h.server_sends(
-      extended_chunk(*c, 8192, 0, NBD_REPLY_TYPE_OFFSET_HOLE, hole_payload(8192, 1024)) +
-      extended_chunk(*c, 8192, DONE, NBD_REPLY_TYPE_OFFSET_DATA,
-                     data_payload(9216, ByteVector(1024, 7))));
+  h.server_sends(extended_chunk(*c, 8192, 0, NBD_REPLY_TYPE_OFFSET_HOLE, hole_payload(8192, 1024)) +
+                 extended_chunk(*c, 8192, DONE, NBD_REPLY_TYPE_OFFSET_DATA,
+                                data_payload(9216, ByteVector(1024, 7))));
   ASSERT_EQ(l.outcomes.size(), 1u);
   EXPECT_EQ(l.outcomes[0].errnum, 0) << l.outcomes[0].message;
   EXPECT_EQ(buf[0], 0);

@@ -126,7 +126,7 @@ TEST(OptionMode, QueryWithoutNamespaceIsRefusedLocally) {
 TEST(OptionMode, AbortClosesOnAckOrEof) {
   for (bool server_acks : {true, false}) {
     auto owner = negotiating_harness();
-  auto& h = *owner;
+    auto& h = *owner;
     RecordingOptionListener l;
     ASSERT_TRUE(h.conn().start_option({OptionKind::Abort, {}, &l}));
     EXPECT_EQ(h.option().option, NBD_OPT_ABORT);

@@ -30,7 +30,9 @@ ByteVector option_reply(std::uint32_t option, std::uint32_t type, Bytes payload)
   return out;
 }
 
-ByteVector ack(std::uint32_t option) { return option_reply(option, NBD_REP_ACK); }
+ByteVector ack(std::uint32_t option) {
+  return option_reply(option, NBD_REP_ACK);
+}
 
 ByteVector info_reply(std::uint32_t option, const InfoReply& info) {
   ByteVector payload;

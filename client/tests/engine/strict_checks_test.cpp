@@ -45,7 +45,9 @@ void expect_refused_locally(const StrictCase& p, engine::ConnectionConfig config
 class StrictChecks : public ::testing::TestWithParam<StrictCase> {};
 
 // The request is refused with the documented errno and nothing is sent ...
-TEST_P(StrictChecks, RefuseLocally) { expect_refused_locally(GetParam()); }
+TEST_P(StrictChecks, RefuseLocally) {
+  expect_refused_locally(GetParam());
+}
 
 // ... and with the matching strict bit cleared it goes to the server instead.
 TEST_P(StrictChecks, RelaxedModeSendsIt) {
@@ -117,12 +119,11 @@ TEST_P(AlwaysRefused, EvenWithoutStrictMode) {
 INSTANTIATE_TEST_SUITE_P(
     Cases, AlwaysRefused,
     ::testing::Values(
-        StrictCase{"FlagsBeyondSixteenBits", RW_FLAGS, cmd(NBD_CMD_WRITE, 0, 512, 0x10000),
-                   EINVAL, 0},
+        StrictCase{"FlagsBeyondSixteenBits", RW_FLAGS, cmd(NBD_CMD_WRITE, 0, 512, 0x10000), EINVAL,
+                   0},
         StrictCase{"PayloadLenFromCaller", RW_FLAGS,
                    cmd(NBD_CMD_WRITE, 0, 512, NBD_CMD_FLAG_PAYLOAD_LEN), EINVAL, 0},
-        StrictCase{"WriteAboveMaximumPayload", RW_FLAGS, cmd(NBD_CMD_WRITE, 0, 2 << 20), ERANGE,
-                   0},
+        StrictCase{"WriteAboveMaximumPayload", RW_FLAGS, cmd(NBD_CMD_WRITE, 0, 2 << 20), ERANGE, 0},
         StrictCase{"ReadAbove64MiB", RW_FLAGS, cmd(NBD_CMD_READ, 0, 65 << 20), ERANGE, 0},
         StrictCase{"LengthBeyond32BitsWithoutExtendedHeaders", RW_FLAGS,
                    cmd(NBD_CMD_TRIM, 0, std::uint64_t{1} << 32), ERANGE, 0},

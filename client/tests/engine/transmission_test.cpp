@@ -232,9 +232,9 @@ TEST_P(Transmission, ErrorOffsetReachesTheReadCallback) {
   RecordingListener l;
   ByteVector buf(4096);
   auto c = h.conn().submit(read_request(buf.data(), 4096, 4096, &l));
-  h.server_sends(chunk(*c, 0, NBD_REPLY_TYPE_OFFSET_DATA, data_payload(4096, pattern(1024, 1))) +
-                 chunk(*c, DONE, NBD_REPLY_TYPE_ERROR_OFFSET,
-                       error_payload(NBD_EIO, "bad sector", 5120)));
+  h.server_sends(
+      chunk(*c, 0, NBD_REPLY_TYPE_OFFSET_DATA, data_payload(4096, pattern(1024, 1))) +
+      chunk(*c, DONE, NBD_REPLY_TYPE_ERROR_OFFSET, error_payload(NBD_EIO, "bad sector", 5120)));
   ASSERT_EQ(l.outcomes.size(), 1u);
   EXPECT_EQ(l.outcomes[0].errnum, EIO);
   EXPECT_NE(l.outcomes[0].message.find("5120"), std::string::npos);
@@ -359,10 +359,9 @@ TEST_P(ReadViolations, KillTheConnectionAndFailEveryCommand) {
   h.handshake_compact(1 << 20, RW_FLAGS | NBD_FLAG_SEND_DF);
   RecordingListener l;
   ByteVector buf(1024);
-  auto c = h.conn().submit(read_request(buf.data(), 4096, 1024, &l,
-                                        std::string(GetParam().name) == "SecondChunkWithDf"
-                                            ? NBD_CMD_FLAG_DF
-                                            : 0));
+  auto c = h.conn().submit(
+      read_request(buf.data(), 4096, 1024, &l,
+                   std::string(GetParam().name) == "SecondChunkWithDf" ? NBD_CMD_FLAG_DF : 0));
   auto other = h.conn().submit(simple_command(NBD_CMD_FLUSH, 0, 0, &l));
   ASSERT_TRUE(c && other);
   h.server_sends(GetParam().reply(*c));
@@ -377,8 +376,8 @@ TEST_P(ReadViolations, KillTheConnectionAndFailEveryCommand) {
 INSTANTIATE_TEST_SUITE_P(
     Cases, ReadViolations,
     ::testing::Values(
-        ReadViolation{"UnknownCookie",
-                      [](std::uint64_t c) { return simple_reply(c + 100, 0); }, "S-TX-002"},
+        ReadViolation{"UnknownCookie", [](std::uint64_t c) { return simple_reply(c + 100, 0); },
+                      "S-TX-002"},
         ReadViolation{"SimpleReplyToStructuredRead",
                       [](std::uint64_t c) { return simple_reply(c, 0, ByteVector(1024)); },
                       "S-SR-004"},
@@ -438,11 +437,10 @@ INSTANTIATE_TEST_SUITE_P(
         ReadViolation{"NoneWithoutDone",
                       [](std::uint64_t c) { return chunk(c, 0, NBD_REPLY_TYPE_NONE, {}); },
                       "S-SR-015"},
-        ReadViolation{"NoneWithPayload",
-                      [](std::uint64_t c) {
-                        return chunk(c, DONE, NBD_REPLY_TYPE_NONE, ByteVector(4));
-                      },
-                      "S-SR-018"},
+        ReadViolation{
+            "NoneWithPayload",
+            [](std::uint64_t c) { return chunk(c, DONE, NBD_REPLY_TYPE_NONE, ByteVector(4)); },
+            "S-SR-018"},
         ReadViolation{"UnknownChunkType",
                       [](std::uint64_t c) { return chunk(c, DONE, 42, ByteVector(4)); },
                       "C-SR-007"},
@@ -468,11 +466,10 @@ INSTANTIATE_TEST_SUITE_P(
                                      error_payload(NBD_EIO, "", 9000));
                       },
                       "S-SR-032"},
-        ReadViolation{"ExtendedChunkWithoutNegotiation",
-                      [](std::uint64_t c) {
-                        return extended_chunk(c, 4096, DONE, NBD_REPLY_TYPE_NONE, {});
-                      },
-                      "X-B-001"},
+        ReadViolation{
+            "ExtendedChunkWithoutNegotiation",
+            [](std::uint64_t c) { return extended_chunk(c, 4096, DONE, NBD_REPLY_TYPE_NONE, {}); },
+            "X-B-001"},
         ReadViolation{"GarbageMagic",
                       [](std::uint64_t) { return hex("deadbeef 00000000 00000000 00000000"); },
                       "reply magic"}),
@@ -504,7 +501,8 @@ TEST(TransmissionViolation, ChunkAfterDoneIsAnUnknownCookie) {
   h.handshake_compact(4096, RW_FLAGS);
   RecordingListener l;
   auto c = h.conn().submit(simple_command(NBD_CMD_FLUSH, 0, 0, &l));
-  h.server_sends(chunk(*c, DONE, NBD_REPLY_TYPE_NONE, {}) + chunk(*c, DONE, NBD_REPLY_TYPE_NONE, {}));
+  h.server_sends(chunk(*c, DONE, NBD_REPLY_TYPE_NONE, {}) +
+                 chunk(*c, DONE, NBD_REPLY_TYPE_NONE, {}));
   EXPECT_EQ(l.outcomes.size(), 1u);
   EXPECT_EQ(l.outcomes[0].errnum, 0);
   EXPECT_EQ(h.phase(), Phase::Dead);

@@ -108,8 +108,8 @@ TEST_P(CApiInteropWritable, ZeroThenReadGivesZeroes) {
   EXPECT_TRUE(std::equal(data.begin(), data.begin() + 4096, back.begin()));
   EXPECT_TRUE(std::all_of(back.begin() + 4096, back.begin() + 4096 + 512 * 1024,
                           [](char c) { return c == 0; }));
-  EXPECT_TRUE(std::equal(data.begin() + 4096 + 512 * 1024, data.end(),
-                         back.begin() + 4096 + 512 * 1024));
+  EXPECT_TRUE(
+      std::equal(data.begin() + 4096 + 512 * 1024, data.end(), back.begin() + 4096 + 512 * 1024));
 }
 
 // C-TX-028: after a trim nothing may be assumed until the range is written
@@ -235,24 +235,28 @@ TEST_P(CApiInterop, UnadvertisedCommandsAreRefused) {
   }
 }
 
-std::string param_name(const ::testing::TestParamInfo<std::string>& p) { return p.param; }
+std::string param_name(const ::testing::TestParamInfo<std::string>& p) {
+  return p.param;
+}
 
 INSTANTIATE_TEST_SUITE_P(Servers, CApiInterop, ::testing::ValuesIn(interop_target_names()),
                          param_name);
 // Every writable target advertises trim and zero (nbd-server is configured with trim).
-INSTANTIATE_TEST_SUITE_P(
-    Servers, CApiInteropWritable,
-    ::testing::ValuesIn(interop_target_names([](const ExpectedFlags& f) { return !f.read_only; })),
-    param_name);
+INSTANTIATE_TEST_SUITE_P(Servers, CApiInteropWritable,
+                         ::testing::ValuesIn(interop_target_names([](const ExpectedFlags& f) {
+                           return !f.read_only;
+                         })),
+                         param_name);
 INSTANTIATE_TEST_SUITE_P(Servers, CApiInteropBlockStatus,
                          ::testing::ValuesIn(interop_target_names([](const ExpectedFlags& f) {
                            return !f.read_only && f.base_allocation;
                          })),
                          param_name);
-INSTANTIATE_TEST_SUITE_P(
-    Servers, CApiInteropReadOnly,
-    ::testing::ValuesIn(interop_target_names([](const ExpectedFlags& f) { return f.read_only; })),
-    param_name);
+INSTANTIATE_TEST_SUITE_P(Servers, CApiInteropReadOnly,
+                         ::testing::ValuesIn(interop_target_names([](const ExpectedFlags& f) {
+                           return f.read_only;
+                         })),
+                         param_name);
 
 }  // namespace
 }  // namespace nbdref::test

@@ -59,8 +59,8 @@ struct Running {
 };
 
 InteropTarget start(const std::string& name, Running& r) {
-  const auto transport = name.find("Tcp") != std::string::npos ? Transport::Tcp
-                                                                : Transport::UnixSocket;
+  const auto transport =
+      name.find("Tcp") != std::string::npos ? Transport::Tcp : Transport::UnixSocket;
   const bool ro = name.find("ReadOnly") != std::string::npos;
   const ExpectedFlags expect = expected_flags(name);
   if (name.rfind("Nbdkit", 0) == 0) {
@@ -100,9 +100,9 @@ ExpectedFlags expected_flags(const std::string& name) {
 
 std::vector<std::string> interop_target_names(bool (*wanted)(const ExpectedFlags&)) {
   std::vector<std::string> out;
-  for (const char* name : {"NbdkitUnix", "NbdkitTcp", "NbdkitReadOnly", "QemuNbdUnix",
-                           "QemuNbdTcp", "QemuNbdReadOnly", "NbdServerTcp", "NbdServerUnix",
-                           "NbdServerReadOnly"}) {
+  for (const char* name :
+       {"NbdkitUnix", "NbdkitTcp", "NbdkitReadOnly", "QemuNbdUnix", "QemuNbdTcp", "QemuNbdReadOnly",
+        "NbdServerTcp", "NbdServerUnix", "NbdServerReadOnly"}) {
     if (!wanted || wanted(expected_flags(name))) out.emplace_back(name);
   }
   return out;

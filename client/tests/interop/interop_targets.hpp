@@ -25,7 +25,7 @@ struct ExpectedFlags {
   bool multi_conn = false;
   bool cache = false;
   bool structured_replies = false;
-  bool base_allocation = false;  // answers SET_META_CONTEXT for base:allocation
+  bool base_allocation = false;     // answers SET_META_CONTEXT for base:allocation
   std::uint32_t minimum_block = 0;  // 0: no NBD_INFO_BLOCK_SIZE
   // The errno of a write the server itself refuses on a read-only export.
   // S-ERR-008 recommends NBD_EPERM; where a server differs it is recorded

@@ -19,8 +19,8 @@
 #include <thread>
 #include <utility>
 
-#include "transport/unique_fd.hpp"
 #include "support/process_group.hpp"
+#include "transport/unique_fd.hpp"
 
 extern char** environ;
 
@@ -117,7 +117,8 @@ ChildProcess::ChildProcess(std::vector<std::string> argv, SpawnOptions options)
   std::vector<std::string> env = child_environment();
   std::vector<char*> env_pointers = pointers_to(env);
 
-  transport::UniqueFd output(::open(output_path_.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644));
+  transport::UniqueFd output(
+      ::open(output_path_.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644));
   if (!output) {
     throw std::runtime_error("cannot create " + output_path_ + ": " + std::strerror(errno));
   }

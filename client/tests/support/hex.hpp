@@ -15,11 +15,16 @@ inline std::vector<std::uint8_t> hex(std::string_view text) {
   int high = -1;
   for (char c : text) {
     int v;
-    if (c >= '0' && c <= '9') v = c - '0';
-    else if (c >= 'a' && c <= 'f') v = c - 'a' + 10;
-    else if (c >= 'A' && c <= 'F') v = c - 'A' + 10;
-    else if (c == ' ' || c == '\n' || c == '|' || c == '\t') continue;
-    else throw std::invalid_argument(std::string("bad hex character '") + c + "'");
+    if (c >= '0' && c <= '9')
+      v = c - '0';
+    else if (c >= 'a' && c <= 'f')
+      v = c - 'a' + 10;
+    else if (c >= 'A' && c <= 'F')
+      v = c - 'A' + 10;
+    else if (c == ' ' || c == '\n' || c == '|' || c == '\t')
+      continue;
+    else
+      throw std::invalid_argument(std::string("bad hex character '") + c + "'");
     if (high < 0) {
       high = v;
     } else {

@@ -25,8 +25,8 @@
 
 #include "support/child_process.hpp"
 #include "support/endpoint.hpp"
-#include "transport/unique_fd.hpp"
 #include "support/temp_dir.hpp"
+#include "transport/unique_fd.hpp"
 
 namespace nbdref::test {
 

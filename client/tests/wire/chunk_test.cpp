@@ -85,8 +85,7 @@ TEST(BlockStatus, LayoutRules) {
 }
 
 TEST(BlockStatusExt, GoldenBytes) {
-  const auto golden =
-      hex("00000002 00000001 00000001 00000000 00000000 00000001");
+  const auto golden = hex("00000002 00000001 00000001 00000000 00000000 00000001");
   const BlockDescriptor d[] = {{1ULL << 32, 1}};
   std::vector<std::uint8_t> out;
   Writer w(out);
@@ -104,13 +103,11 @@ TEST(BlockStatusExt, GoldenBytes) {
 
 TEST(BlockStatusExt, LayoutRules) {
   EXPECT_STREQ(decode_block_status_ext(hex("00000002 00000000")).error().clause, "X-S-034");
-  EXPECT_STREQ(decode_block_status_ext(
-                   hex("00000002 00000002 00000000 00001000 00000000 00000000"))
+  EXPECT_STREQ(decode_block_status_ext(hex("00000002 00000002 00000000 00001000 00000000 00000000"))
                    .error()
                    .clause,
                "X-S-035");
-  EXPECT_STREQ(decode_block_status_ext(
-                   hex("00000002 00000001 00000000 00000000 00000000 00000000"))
+  EXPECT_STREQ(decode_block_status_ext(hex("00000002 00000001 00000000 00000000 00000000 00000000"))
                    .error()
                    .clause,
                "X-S-036");

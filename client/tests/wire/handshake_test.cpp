@@ -13,7 +13,9 @@ namespace {
 using test::concat;
 using test::hex;
 
-std::vector<std::uint8_t> zeroes(std::size_t n) { return std::vector<std::uint8_t>(n, 0); }
+std::vector<std::uint8_t> zeroes(std::size_t n) {
+  return std::vector<std::uint8_t>(n, 0);
+}
 
 const auto kNbdMagic = hex("4e42444d 41474943");  // "NBDMAGIC"
 const auto kIHaveOpt = hex("49484156 454f5054");  // "IHAVEOPT"

@@ -41,8 +41,8 @@ TEST(StructuredReplyHeader, GoldenBytes) {
   const auto golden = hex("668e33ef 0001 0001 00000000 00000005 00001008");
   std::vector<std::uint8_t> out;
   Writer w(out);
-  encode_structured_reply_header(
-      {NBD_REPLY_FLAG_DONE, NBD_REPLY_TYPE_OFFSET_DATA, 5, 0, 0x1008}, w);
+  encode_structured_reply_header({NBD_REPLY_FLAG_DONE, NBD_REPLY_TYPE_OFFSET_DATA, 5, 0, 0x1008},
+                                 w);
   EXPECT_EQ(out, golden);
   auto h = decode_structured_reply_header(golden);
   ASSERT_TRUE(h);
@@ -68,13 +68,13 @@ TEST(ExtendedReplyHeader, GoldenBytes) {
 }
 
 TEST(ReplyHeaders, WrongMagicIsRejected) {
-  EXPECT_FALSE(decode_structured_reply_header(hex("668e33ee 0001 0001 00000000 00000005 00000000")));
-  EXPECT_STREQ(
-      decode_extended_reply_header(
-          hex("668e33ef 0001 0006 00000000 00000007 00000000 00200000 00000000 00000018"))
-          .error()
-          .clause,
-      "X-S-005");
+  EXPECT_FALSE(
+      decode_structured_reply_header(hex("668e33ee 0001 0001 00000000 00000005 00000000")));
+  EXPECT_STREQ(decode_extended_reply_header(
+                   hex("668e33ef 0001 0006 00000000 00000007 00000000 00200000 00000000 00000018"))
+                   .error()
+                   .clause,
+               "X-S-005");
 }
 
 }  // namespace

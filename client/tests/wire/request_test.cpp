@@ -53,18 +53,17 @@ TEST(Request, DisconnectHasZeroOffsetAndLength) {
 }
 
 TEST(Request, WrongMagicOrSizeIsRejected) {
-  EXPECT_EQ(decode_compact_request(
-                hex("25609514 0000 0000 00000000 00000000 00000000 00000000 00000000"))
-                .error()
-                .field,
-            "request magic");
-  EXPECT_FALSE(decode_compact_request(hex("25609513 0000")));
-  EXPECT_STREQ(
-      decode_extended_request(
-          hex("25609513 0000 0000 00000000 00000000 00000000 00000000 00000000 00000000"))
+  EXPECT_EQ(
+      decode_compact_request(hex("25609514 0000 0000 00000000 00000000 00000000 00000000 00000000"))
           .error()
-          .clause,
-      "X-C-002");
+          .field,
+      "request magic");
+  EXPECT_FALSE(decode_compact_request(hex("25609513 0000")));
+  EXPECT_STREQ(decode_extended_request(
+                   hex("25609513 0000 0000 00000000 00000000 00000000 00000000 00000000 00000000"))
+                   .error()
+                   .clause,
+               "X-C-002");
 }
 
 TEST(BlockStatusPayload, GoldenBytes) {
