@@ -174,6 +174,7 @@ Result<std::uint64_t> CommandIssuer::submit(const CommandRequest& request) {
 
 void CommandIssuer::encode(const Command& c) {
   const auto& r = c.request;
+  ++core_.stats.chunks_sent;
   RequestHeader h{static_cast<std::uint16_t>(r.flags), r.type, c.cookie, r.offset, r.length};
   const bool flush_like = r.type == NBD_CMD_FLUSH;
   if (flush_like) h.offset = h.length = 0;  // C-TX-026

@@ -23,6 +23,7 @@ std::span<std::uint8_t> Connection::input_space() {
 }
 
 void Connection::input_received(std::size_t n) {
+  core_.stats.bytes_received += n;
   if (direct_input_) {
     direct_input_ = false;
     reader_.direct_received(n);
@@ -74,6 +75,7 @@ void Connection::process() {
 
 void Connection::output_sent(std::size_t n) {
   core_.output.consume(n);
+  core_.stats.bytes_sent += n;
   // C-TX-023: nothing follows NBD_CMD_DISC, so once it is out the
   // conversation is over unless replies are still due.
   if (core_.phase == Phase::Ready && core_.disconnect_sent && core_.output.empty() &&

@@ -64,6 +64,7 @@ class Connection {
   Result<std::uint64_t> submit(const CommandRequest& request) { return issuer_.submit(request); }
   Result<void> disconnect(bool abandon_pending) { return issuer_.disconnect(abandon_pending); }
   std::size_t in_flight() const { return core_.commands.size(); }
+  const Stats& stats() const { return core_.stats; }
 
   // The transport failed: the connection dies with `e`.
   void fail(Error e) { core_.die(std::move(e)); }

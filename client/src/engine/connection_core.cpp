@@ -1,6 +1,7 @@
 #include "engine/connection_core.hpp"
 
 #include <cerrno>
+#include <utility>
 
 #include "wire/limits.hpp"
 #include "wire/request.hpp"
@@ -39,6 +40,9 @@ void ConnectionCore::die_after_flush(Error e) {
     c->record_error(e.errnum, e.message);
     complete(*c);
   }
+  if (auto* listener = std::exchange(option_listener, nullptr)) {
+    listener->on_option_complete(tl::unexpected(e));
+  }
 }
 
 void ConnectionCore::violation(const std::string& what, const char* clause) {
@@ -67,6 +71,7 @@ void ConnectionCore::maybe_send_disconnect() {
     wire::encode_compact_request(disc, output.append(wire::COMPACT_REQUEST_SIZE));
   }
   disconnect_sent = true;
+  ++stats.chunks_sent;
   debug("sent NBD_CMD_DISC");
 }
 

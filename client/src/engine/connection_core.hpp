@@ -12,6 +12,7 @@
 #include "engine/config.hpp"
 #include "engine/export_info.hpp"
 #include "engine/input_buffer.hpp"
+#include "engine/option.hpp"
 #include "engine/output_queue.hpp"
 #include "error/error.hpp"
 
@@ -28,6 +29,15 @@ const char* phase_name(Phase p);
 
 using DebugSink = std::function<void(const std::string&)>;
 
+// Traffic so far (libnbd's nbd_stats_*). A chunk is one message that starts
+// with a magic number: an option, a request, a greeting, a reply or reply chunk.
+struct Stats {
+  std::uint64_t bytes_sent = 0;
+  std::uint64_t bytes_received = 0;
+  std::uint64_t chunks_sent = 0;
+  std::uint64_t chunks_received = 0;
+};
+
 struct ConnectionCore {
   explicit ConnectionCore(ConnectionConfig c) : config(std::move(c)) {}
 
@@ -42,6 +52,10 @@ struct ConnectionCore {
   std::uint64_t next_cookie = 1;
   bool disconnect_requested = false;  // no new commands; DISC once none are in flight
   bool disconnect_sent = false;
+  // The caller's option request in progress, told of its end exactly once
+  // (also when the connection dies first).
+  OptionListener* option_listener = nullptr;
+  Stats stats;
 
   bool debugging() const { return static_cast<bool>(debug_sink); }
   void debug(const std::string& message) const {

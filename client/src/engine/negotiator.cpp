@@ -147,7 +147,7 @@ void Negotiator::on_eof() {
   if (current_.step == Step::Abort && state_ == State::AwaitOptionReplyHeader) {
     // C-OPT-007 (proto.md "NBD_OPT_ABORT"): a server may close instead of acknowledging.
     core_.phase = Phase::Closed;
-    if (current_.listener) current_.listener->on_option_complete({});
+    finish_request({});
     return;
   }
   std::string waiting;
@@ -191,6 +191,7 @@ void Negotiator::on_greeting_prefix() {
     return;
   }
   core_.input.consume(GREETING_PREFIX_SIZE);
+  ++core_.stats.chunks_received;
   state_ =
       *style == GreetingStyle::Oldstyle ? State::AwaitOldstyleRest : State::AwaitHandshakeFlags;
 }
@@ -237,7 +238,7 @@ void Negotiator::on_handshake_flags() {
   } else {
     if (core_.config.request_extended_headers) plan_.emplace_back(Step::ExtendedHeaders);
     if (core_.config.request_structured_replies) plan_.emplace_back(Step::StructuredReply);
-    if (!core_.config.opt_mode) plan_go_or_info(Step::Go, nullptr);
+    if (!core_.config.opt_mode) plan_go_or_info(Step::Go, false);
   }
   next_step();
 }
@@ -250,6 +251,7 @@ Result<void> Negotiator::start(OptionRequest request) {
                                phase_name(core_.phase));
   }
   core_.phase = Phase::Handshaking;
+  core_.option_listener = request.listener;
   plan_request(std::move(request));
   next_step();
   return {};
@@ -258,16 +260,16 @@ Result<void> Negotiator::start(OptionRequest request) {
 void Negotiator::plan_request(OptionRequest request) {
   switch (request.kind) {
     case OptionKind::Go:
-      plan_go_or_info(Step::Go, request.listener);
+      plan_go_or_info(Step::Go, true);
       return;
     case OptionKind::Info:
-      plan_go_or_info(Step::Info, request.listener);
+      plan_go_or_info(Step::Info, true);
       return;
     case OptionKind::ExtendedHeaders:
-      plan_.emplace_back(Step::ExtendedHeaders, std::vector<std::string>{}, request.listener, true);
+      plan_.emplace_back(Step::ExtendedHeaders, std::vector<std::string>{}, true);
       return;
     case OptionKind::StructuredReply:
-      plan_.emplace_back(Step::StructuredReply, std::vector<std::string>{}, request.listener, true);
+      plan_.emplace_back(Step::StructuredReply, std::vector<std::string>{}, true);
       return;
     case OptionKind::SetMetaContext:
     case OptionKind::ListMetaContext: {
@@ -275,23 +277,23 @@ void Negotiator::plan_request(OptionRequest request) {
       auto queries = request.queries.empty() ? core_.config.meta_contexts : request.queries;
       const Step step =
           request.kind == OptionKind::SetMetaContext ? Step::SetMetaContext : Step::ListMetaContext;
-      plan_.emplace_back(step, std::move(queries), request.listener, true);
+      plan_.emplace_back(step, std::move(queries), true);
       return;
     }
     case OptionKind::List:
-      plan_.emplace_back(Step::List, std::vector<std::string>{}, request.listener, true);
+      plan_.emplace_back(Step::List, std::vector<std::string>{}, true);
       return;
     case OptionKind::Abort:
-      plan_.emplace_back(Step::Abort, std::vector<std::string>{}, request.listener, true);
+      plan_.emplace_back(Step::Abort, std::vector<std::string>{}, true);
       return;
   }
 }
 
-void Negotiator::plan_go_or_info(Step step, OptionListener* listener) {
+void Negotiator::plan_go_or_info(Step step, bool ends_request) {
   if (!core_.config.meta_contexts.empty()) {
     plan_.emplace_back(Step::SetMetaContext, core_.config.meta_contexts);
   }
-  plan_.emplace_back(step, std::vector<std::string>{}, listener, true);
+  plan_.emplace_back(step, std::vector<std::string>{}, ends_request);
 }
 
 void Negotiator::next_step() {
@@ -317,7 +319,7 @@ void Negotiator::next_step() {
         // X-C-010: no data.
         break;
       case Step::StructuredReply:
-        if (core_.session.extended_headers && !current_.listener) {
+        if (core_.session.extended_headers && !current_.ends_request) {
           // Extended headers take precedence; asking again would only earn
           // NBD_REP_ERR_EXT_HEADER_REQD (proto-extended-headers.md "NBD_OPT_STRUCTURED_REPLY").
           continue;
@@ -327,7 +329,7 @@ void Negotiator::next_step() {
       case Step::ListMetaContext: {
         // C-BS-009 / X-C-009: only once reply payloads are possible.
         if (!payloads) {
-          if (current_.step == Step::SetMetaContext && !current_.listener) {
+          if (current_.step == Step::SetMetaContext && !current_.ends_request) {
             core_.session.meta_contexts.clear();
             contexts_set_ = false;
             core_.debug("meta contexts not requested: structured replies were not negotiated");
@@ -406,14 +408,21 @@ void Negotiator::send_option(std::uint32_t option, Bytes data) {
   Writer w(out);
   encode_option_request(option, data, w);
   core_.output.append_copy(out);
+  ++core_.stats.chunks_sent;
   core_.debug("sent " + describe_option(option) + " with " + std::to_string(data.size()) +
               " bytes of data");
 }
 
 void Negotiator::finish_step(const Result<void>& result) {
-  OptionListener* listener = current_.ends_request ? current_.listener : nullptr;
+  const bool ends = current_.ends_request;
   next_step();
-  if (listener) listener->on_option_complete(result);
+  if (ends) finish_request(result);
+}
+
+void Negotiator::finish_request(const Result<void>& result) {
+  if (auto* listener = std::exchange(core_.option_listener, nullptr)) {
+    listener->on_option_complete(result);
+  }
 }
 
 void Negotiator::fail_request(Error e) {
@@ -426,14 +435,12 @@ void Negotiator::fail_request(Error e) {
   if (!core_.config.opt_mode || core_.phase == Phase::Dead) {
     // Without option mode nobody can choose another export: end politely
     // (C-HS-010, proto.md "Termination of the session during option haggling").
-    abort_with(std::move(e));
-    if (current_.listener) current_.listener->on_option_complete(tl::unexpected(*core_.error));
+    abort_with(std::move(e));  // the dying connection tells the listener
     return;
   }
-  OptionListener* listener = current_.listener;
   plan_.clear();
   next_step();
-  if (listener) listener->on_option_complete(tl::unexpected(std::move(e)));
+  finish_request(tl::unexpected(std::move(e)));
 }
 
 void Negotiator::abort_with(Error e) {
@@ -472,6 +479,7 @@ void Negotiator::on_option_reply_header() {
     return;
   }
   core_.input.consume(OPTION_REPLY_HEADER_SIZE);
+  ++core_.stats.chunks_received;
   reply_ = *h;
   ++replies_;
   state_ = State::AwaitOptionReplyPayload;
@@ -487,7 +495,7 @@ void Negotiator::on_option_reply_payload(Bytes payload) {
     // Whatever the answer, the conversation is over (C-HS-004).
     core_.phase = Phase::Closed;
     state_ = State::Done;
-    if (current_.listener) current_.listener->on_option_complete({});
+    finish_request({});
     return;
   }
   if (is_error_reply(reply_.reply_type)) {
@@ -534,7 +542,7 @@ void Negotiator::on_server_reply(Bytes payload) {
     return;
   }
   // Passed straight on: the client keeps nothing per export.
-  if (current_.listener) current_.listener->on_export(s->name, s->description);
+  if (core_.option_listener) core_.option_listener->on_export(s->name, s->description);
 }
 
 void Negotiator::on_info_reply(Bytes payload) {
@@ -614,8 +622,8 @@ void Negotiator::on_ack() {
       finish_step({});
       return;
     case Step::ListMetaContext:
-      if (current_.listener) {
-        for (const auto& c : pending_contexts_) current_.listener->on_context(c.name);
+      if (core_.option_listener) {
+        for (const auto& c : pending_contexts_) core_.option_listener->on_context(c.name);
       }
       pending_contexts_.clear();
       finish_step({});
@@ -641,9 +649,8 @@ void Negotiator::on_ack() {
         const auto size = pending_info_.size;
         const auto flags = pending_info_.transmission_flags;
         core_.session.export_info = pending_info_;
-        OptionListener* listener = current_.listener;
         enter_transmission(size, flags);
-        if (listener && core_.phase == Phase::Ready) listener->on_option_complete({});
+        if (core_.phase == Phase::Ready) finish_request({});
       }
       return;
     case Step::ExportName:
@@ -678,37 +685,32 @@ void Negotiator::on_error_reply(Bytes payload) {
     case Step::ExtendedHeaders:
       // X-C-014: fall back to compact headers.
       core_.session.extended_headers = false;
-      if (current_.listener) {
-        finish_step(tl::unexpected(Error{errno_for_option_error(type), text}));
-      } else {
-        finish_step({});
-      }
+      finish_step(current_.ends_request
+                      ? Result<void>(tl::unexpected(Error{errno_for_option_error(type), text}))
+                      : Result<void>());
       return;
     case Step::StructuredReply:
       // C-SR-002: carry on with simple replies.
       core_.session.structured_replies = false;
-      if (current_.listener) {
-        finish_step(tl::unexpected(Error{errno_for_option_error(type), text}));
-      } else {
-        finish_step({});
-      }
+      finish_step(current_.ends_request
+                      ? Result<void>(tl::unexpected(Error{errno_for_option_error(type), text}))
+                      : Result<void>());
       return;
     case Step::SetMetaContext:
       // S-BS-033: a failed SET still replaces the selection; C-BS-007: replies before it are void.
       pending_contexts_.clear();
       core_.session.meta_contexts.clear();
       contexts_set_ = false;
-      if (current_.listener) {
-        finish_step(tl::unexpected(Error{errno_for_option_error(type), text}));
-      } else {
-        finish_step({});  // GO goes ahead without block status
-      }
+      // When SET only precedes GO, GO goes ahead without block status.
+      finish_step(current_.ends_request
+                      ? Result<void>(tl::unexpected(Error{errno_for_option_error(type), text}))
+                      : Result<void>());
       return;
     case Step::Go:
       // C-OPT-005: a server without GO gets NBD_OPT_EXPORT_NAME instead.
       if (type == NBD_REP_ERR_UNSUP && !core_.session.extended_headers) {
         core_.debug("NBD_OPT_GO unsupported: falling back to NBD_OPT_EXPORT_NAME");
-        plan_.emplace_front(Step::ExportName, std::vector<std::string>{}, current_.listener, true);
+        plan_.emplace_front(Step::ExportName, std::vector<std::string>{}, current_.ends_request);
         next_step();
         return;
       }
@@ -729,9 +731,8 @@ void Negotiator::on_error_reply(Bytes payload) {
 void Negotiator::on_export_name_reply() {
   auto r = decode_export_name_reply(core_.input.peek(export_name_reply_size_));
   core_.input.consume(export_name_reply_size_);
-  OptionListener* listener = current_.listener;
   enter_transmission(r->export_size, r->transmission_flags);
-  if (listener && core_.phase == Phase::Ready) listener->on_option_complete({});
+  if (core_.phase == Phase::Ready) finish_request({});
 }
 
 // ---- entering transmission ----

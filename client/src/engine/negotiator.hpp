@@ -52,13 +52,13 @@ class Negotiator {
     Abort,
   };
   struct PlannedStep {
-    explicit PlannedStep(Step s, std::vector<std::string> q = {}, OptionListener* l = nullptr,
-                         bool ends = false)
-        : step(s), queries(std::move(q)), listener(l), ends_request(ends) {}
+    explicit PlannedStep(Step s, std::vector<std::string> q = {}, bool ends = false)
+        : step(s), queries(std::move(q)), ends_request(ends) {}
     Step step;
     std::vector<std::string> queries;  // meta context steps
-    OptionListener* listener;
-    bool ends_request;  // completing this step completes the caller's request
+    // Completing this step completes the caller's request; steps the engine
+    // adds on its own (the automatic ones, SET before GO) do not.
+    bool ends_request;
   };
 
   void on_greeting_prefix();
@@ -69,11 +69,13 @@ class Negotiator {
   void on_export_name_reply();
 
   void plan_request(OptionRequest request);
-  void plan_go_or_info(Step step, OptionListener* listener);
+  void plan_go_or_info(Step step, bool ends_request);
   // Sends the next planned step, or settles into Idle / fails when none is left.
   void next_step();
   void send_option(std::uint32_t option, wire::Bytes data);
   void finish_step(const Result<void>& result);
+  // Tells the caller's listener (if a request is running) how it ended.
+  void finish_request(const Result<void>& result);
   void fail_request(Error e);
 
   // Reply handling per step.

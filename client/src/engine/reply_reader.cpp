@@ -87,6 +87,7 @@ bool ReplyReader::step() {
       break;
     case State::AwaitHeader: {
       const Bytes b = core_.input.peek(need);
+      ++core_.stats.chunks_received;
       if (kind_ == ReplyKind::Simple) {
         auto r = decode_simple_reply(b);
         core_.input.consume(need);

@@ -177,3 +177,34 @@ TEST(OptionMode, OptionsNeedTheNegotiatingPhase) {
 
 }  // namespace
 }  // namespace nbdref::test
+
+namespace nbdref::test {
+namespace {
+
+// Every option request ends exactly once, also when the connection dies first.
+TEST(OptionModeDeath, ListenerHearsWhenTheServerCloses) {
+  auto owner = negotiating_harness();
+  auto& h = *owner;
+  RecordingOptionListener l;
+  ASSERT_TRUE(h.conn().start_option({OptionKind::List, {}, &l}));
+  h.server_sends(server_entry("a", ""));
+  h.server_closes();
+  EXPECT_EQ(h.phase(), Phase::Dead);
+  ASSERT_EQ(l.results.size(), 1u);
+  ASSERT_FALSE(l.results[0]);
+  EXPECT_EQ(l.results[0].error().errnum, ECONNRESET);
+  EXPECT_EQ(l.exports.size(), 1u);
+}
+
+TEST(OptionModeDeath, ListenerHearsOfAViolation) {
+  auto owner = negotiating_harness();
+  auto& h = *owner;
+  RecordingOptionListener l;
+  ASSERT_TRUE(h.conn().start_option({OptionKind::Info, {}, &l}));
+  h.server_sends(ack(NBD_OPT_GO));  // an answer to another option
+  ASSERT_EQ(l.results.size(), 1u);
+  EXPECT_EQ(l.results[0].error().errnum, EPROTO);
+}
+
+}  // namespace
+}  // namespace nbdref::test

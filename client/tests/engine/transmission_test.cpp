@@ -511,3 +511,36 @@ TEST(TransmissionViolation, ChunkAfterDoneIsAnUnknownCookie) {
 
 }  // namespace
 }  // namespace nbdref::test
+
+namespace nbdref::test {
+namespace {
+
+TEST(TransmissionStats, CountBytesAndMessagesBothWays) {
+  EngineHarness h;
+  h.handshake_compact(4096, RW_FLAGS);
+  const auto before = h.conn().stats();
+  // greeting + EXTENDED_HEADERS reply + STRUCTURED_REPLY ack + GO info + GO ack
+  EXPECT_EQ(before.chunks_received, 5u);
+  // EXTENDED_HEADERS, STRUCTURED_REPLY, GO (client flags carry no magic)
+  EXPECT_EQ(before.chunks_sent, 3u);
+  EXPECT_EQ(before.bytes_sent, 4u + 16 + 16 + 16 + 6 + 2);
+  RecordingListener l;
+  ByteVector buf(512);
+  engine::CommandRequest r;
+  r.type = NBD_CMD_READ;
+  r.length = 512;
+  r.read_buffer = buf.data();
+  r.listener = &l;
+  auto c = h.conn().submit(r);
+  h.request();
+  const auto reply = chunk(*c, DONE, NBD_REPLY_TYPE_OFFSET_DATA, data_payload(0, ByteVector(512)));
+  h.server_sends(reply);
+  const auto after = h.conn().stats();
+  EXPECT_EQ(after.chunks_sent, before.chunks_sent + 1);
+  EXPECT_EQ(after.chunks_received, before.chunks_received + 1);
+  EXPECT_EQ(after.bytes_sent, before.bytes_sent + COMPACT_REQUEST_SIZE);
+  EXPECT_EQ(after.bytes_received, before.bytes_received + reply.size());
+}
+
+}  // namespace
+}  // namespace nbdref::test
