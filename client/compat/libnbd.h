@@ -123,6 +123,21 @@ typedef struct {
 } nbd_context_callback;
 #define LIBNBD_HAVE_NBD_CONTEXT_CALLBACK 1
 
+/* libnbd 1.18: extents with 64-bit lengths and flags. */
+typedef struct {
+  uint64_t length;
+  uint64_t flags;
+} nbd_extent;
+
+typedef struct {
+  int (*callback) (void *user_data, const char *metacontext,
+                   uint64_t offset, nbd_extent *entries, size_t nr_entries,
+                   int *error);
+  void *user_data;
+  void (*free) (void *user_data);
+} nbd_extent64_callback;
+#define LIBNBD_HAVE_NBD_EXTENT64_CALLBACK 1
+
 #define NBD_NULL_COMPLETION ((nbd_completion_callback) { .callback = NULL })
 
 /* ---- handles and errors ---- */
@@ -207,6 +222,15 @@ extern int nbd_set_pread_initialize (struct nbd_handle *h, bool request);
 extern int nbd_get_pread_initialize (struct nbd_handle *h);
 #define LIBNBD_HAVE_NBD_GET_PREAD_INITIALIZE 1
 
+/* libnbd 1.18: ask for NBD_OPT_EXTENDED_HEADERS (on by default). */
+extern int nbd_set_request_extended_headers (struct nbd_handle *h,
+                                             bool request);
+#define LIBNBD_HAVE_NBD_SET_REQUEST_EXTENDED_HEADERS 1
+extern int nbd_get_request_extended_headers (struct nbd_handle *h);
+#define LIBNBD_HAVE_NBD_GET_REQUEST_EXTENDED_HEADERS 1
+extern int nbd_get_extended_headers_negotiated (struct nbd_handle *h);
+#define LIBNBD_HAVE_NBD_GET_EXTENDED_HEADERS_NEGOTIATED 1
+
 extern int nbd_set_strict_mode (struct nbd_handle *h, uint32_t flags);
 #define LIBNBD_HAVE_NBD_SET_STRICT_MODE 1
 extern uint32_t nbd_get_strict_mode (struct nbd_handle *h);
@@ -220,6 +244,70 @@ extern char *nbd_get_meta_context (struct nbd_handle *h, size_t i);
 #define LIBNBD_HAVE_NBD_GET_META_CONTEXT 1
 extern int nbd_clear_meta_contexts (struct nbd_handle *h);
 #define LIBNBD_HAVE_NBD_CLEAR_META_CONTEXTS 1
+
+/* ---- TLS (stored; this build cannot negotiate TLS yet, see nbd_supports_tls) ---- */
+
+extern int nbd_set_tls (struct nbd_handle *h, int tls);
+#define LIBNBD_HAVE_NBD_SET_TLS 1
+extern int nbd_get_tls (struct nbd_handle *h);
+#define LIBNBD_HAVE_NBD_GET_TLS 1
+extern int nbd_get_tls_negotiated (struct nbd_handle *h);
+#define LIBNBD_HAVE_NBD_GET_TLS_NEGOTIATED 1
+extern int nbd_set_tls_certificates (struct nbd_handle *h, const char *dir);
+#define LIBNBD_HAVE_NBD_SET_TLS_CERTIFICATES 1
+extern int nbd_set_tls_verify_peer (struct nbd_handle *h, bool verify);
+#define LIBNBD_HAVE_NBD_SET_TLS_VERIFY_PEER 1
+extern int nbd_get_tls_verify_peer (struct nbd_handle *h);
+#define LIBNBD_HAVE_NBD_GET_TLS_VERIFY_PEER 1
+extern int nbd_set_tls_username (struct nbd_handle *h, const char *username);
+#define LIBNBD_HAVE_NBD_SET_TLS_USERNAME 1
+extern char *nbd_get_tls_username (struct nbd_handle *h);
+#define LIBNBD_HAVE_NBD_GET_TLS_USERNAME 1
+extern int nbd_set_tls_psk_file (struct nbd_handle *h, const char *filename);
+#define LIBNBD_HAVE_NBD_SET_TLS_PSK_FILE 1
+
+/* ---- option mode: the caller chooses each option ---- */
+
+extern int nbd_set_opt_mode (struct nbd_handle *h, bool enable);
+#define LIBNBD_HAVE_NBD_SET_OPT_MODE 1
+extern int nbd_get_opt_mode (struct nbd_handle *h);
+#define LIBNBD_HAVE_NBD_GET_OPT_MODE 1
+extern int nbd_opt_go (struct nbd_handle *h);
+#define LIBNBD_HAVE_NBD_OPT_GO 1
+extern int nbd_opt_abort (struct nbd_handle *h);
+#define LIBNBD_HAVE_NBD_OPT_ABORT 1
+/* Returns how many exports the server listed. */
+extern int nbd_opt_list (struct nbd_handle *h,
+                         nbd_list_callback list_callback);
+#define LIBNBD_HAVE_NBD_OPT_LIST 1
+extern int nbd_opt_info (struct nbd_handle *h);
+#define LIBNBD_HAVE_NBD_OPT_INFO 1
+/* Returns how many contexts the server listed. */
+extern int nbd_opt_list_meta_context (struct nbd_handle *h,
+                                      nbd_context_callback context_callback);
+#define LIBNBD_HAVE_NBD_OPT_LIST_META_CONTEXT 1
+/* libnbd 1.16/1.18: 1 when the server agreed, 0 when it declined. */
+extern int nbd_opt_structured_reply (struct nbd_handle *h);
+#define LIBNBD_HAVE_NBD_OPT_STRUCTURED_REPLY 1
+extern int nbd_opt_extended_headers (struct nbd_handle *h);
+#define LIBNBD_HAVE_NBD_OPT_EXTENDED_HEADERS 1
+/* libnbd 1.16: returns how many contexts were selected. */
+extern int nbd_opt_set_meta_context (struct nbd_handle *h,
+                                     nbd_context_callback context_callback);
+#define LIBNBD_HAVE_NBD_OPT_SET_META_CONTEXT 1
+
+/* ---- NBD URIs (this build has no URI support yet, see nbd_supports_uri) ---- */
+
+extern int nbd_set_uri_allow_transports (struct nbd_handle *h, uint32_t mask);
+#define LIBNBD_HAVE_NBD_SET_URI_ALLOW_TRANSPORTS 1
+extern int nbd_set_uri_allow_tls (struct nbd_handle *h, int tls);
+#define LIBNBD_HAVE_NBD_SET_URI_ALLOW_TLS 1
+extern int nbd_set_uri_allow_local_file (struct nbd_handle *h, bool allow);
+#define LIBNBD_HAVE_NBD_SET_URI_ALLOW_LOCAL_FILE 1
+extern int nbd_connect_uri (struct nbd_handle *h, const char *uri);
+#define LIBNBD_HAVE_NBD_CONNECT_URI 1
+extern char *nbd_get_uri (struct nbd_handle *h);
+#define LIBNBD_HAVE_NBD_GET_URI 1
 
 /* ---- connecting (each returns once the export is ready for commands) ---- */
 
@@ -301,6 +389,144 @@ extern int nbd_block_status (struct nbd_handle *h, uint64_t count,
                              uint32_t flags);
 #define LIBNBD_HAVE_NBD_BLOCK_STATUS 1
 
+/* libnbd 1.18: like nbd_block_status, with 64-bit extents. */
+extern int nbd_block_status_64 (struct nbd_handle *h, uint64_t count,
+                                uint64_t offset,
+                                nbd_extent64_callback extent64_callback,
+                                uint32_t flags);
+#define LIBNBD_HAVE_NBD_BLOCK_STATUS_64 1
+
+/* ---- asynchronous connecting: returns at once; poll or notify to go on ---- */
+
+extern int nbd_aio_connect (struct nbd_handle *h,
+                            const struct sockaddr *addr, socklen_t addrlen);
+#define LIBNBD_HAVE_NBD_AIO_CONNECT 1
+extern int nbd_aio_connect_uri (struct nbd_handle *h, const char *uri);
+#define LIBNBD_HAVE_NBD_AIO_CONNECT_URI 1
+extern int nbd_aio_connect_unix (struct nbd_handle *h, const char *unixsocket);
+#define LIBNBD_HAVE_NBD_AIO_CONNECT_UNIX 1
+extern int nbd_aio_connect_tcp (struct nbd_handle *h, const char *hostname,
+                                const char *port);
+#define LIBNBD_HAVE_NBD_AIO_CONNECT_TCP 1
+extern int nbd_aio_connect_socket (struct nbd_handle *h, int sock);
+#define LIBNBD_HAVE_NBD_AIO_CONNECT_SOCKET 1
+extern int nbd_aio_connect_command (struct nbd_handle *h, char **argv);
+#define LIBNBD_HAVE_NBD_AIO_CONNECT_COMMAND 1
+
+/* ---- asynchronous options ---- */
+
+extern int nbd_aio_opt_go (struct nbd_handle *h,
+                           nbd_completion_callback completion_callback);
+#define LIBNBD_HAVE_NBD_AIO_OPT_GO 1
+extern int nbd_aio_opt_abort (struct nbd_handle *h);
+#define LIBNBD_HAVE_NBD_AIO_OPT_ABORT 1
+extern int nbd_aio_opt_list (struct nbd_handle *h,
+                             nbd_list_callback list_callback,
+                             nbd_completion_callback completion_callback);
+#define LIBNBD_HAVE_NBD_AIO_OPT_LIST 1
+extern int nbd_aio_opt_info (struct nbd_handle *h,
+                             nbd_completion_callback completion_callback);
+#define LIBNBD_HAVE_NBD_AIO_OPT_INFO 1
+extern int nbd_aio_opt_list_meta_context (struct nbd_handle *h,
+                                          nbd_context_callback context_callback,
+                                          nbd_completion_callback completion_callback);
+#define LIBNBD_HAVE_NBD_AIO_OPT_LIST_META_CONTEXT 1
+extern int nbd_aio_opt_structured_reply (struct nbd_handle *h,
+                                         nbd_completion_callback completion_callback);
+#define LIBNBD_HAVE_NBD_AIO_OPT_STRUCTURED_REPLY 1
+extern int nbd_aio_opt_extended_headers (struct nbd_handle *h,
+                                         nbd_completion_callback completion_callback);
+#define LIBNBD_HAVE_NBD_AIO_OPT_EXTENDED_HEADERS 1
+extern int nbd_aio_opt_set_meta_context (struct nbd_handle *h,
+                                         nbd_context_callback context_callback,
+                                         nbd_completion_callback completion_callback);
+#define LIBNBD_HAVE_NBD_AIO_OPT_SET_META_CONTEXT 1
+
+/* ---- asynchronous commands: each returns its cookie (>= 1) or -1 ---- */
+
+extern int64_t nbd_aio_pread (struct nbd_handle *h, void *buf, size_t count,
+                              uint64_t offset,
+                              nbd_completion_callback completion_callback,
+                              uint32_t flags);
+#define LIBNBD_HAVE_NBD_AIO_PREAD 1
+extern int64_t nbd_aio_pread_structured (struct nbd_handle *h, void *buf,
+                                         size_t count, uint64_t offset,
+                                         nbd_chunk_callback chunk_callback,
+                                         nbd_completion_callback completion_callback,
+                                         uint32_t flags);
+#define LIBNBD_HAVE_NBD_AIO_PREAD_STRUCTURED 1
+extern int64_t nbd_aio_pwrite (struct nbd_handle *h, const void *buf,
+                               size_t count, uint64_t offset,
+                               nbd_completion_callback completion_callback,
+                               uint32_t flags);
+#define LIBNBD_HAVE_NBD_AIO_PWRITE 1
+extern int nbd_aio_disconnect (struct nbd_handle *h, uint32_t flags);
+#define LIBNBD_HAVE_NBD_AIO_DISCONNECT 1
+extern int64_t nbd_aio_flush (struct nbd_handle *h,
+                              nbd_completion_callback completion_callback,
+                              uint32_t flags);
+#define LIBNBD_HAVE_NBD_AIO_FLUSH 1
+extern int64_t nbd_aio_trim (struct nbd_handle *h, uint64_t count,
+                             uint64_t offset,
+                             nbd_completion_callback completion_callback,
+                             uint32_t flags);
+#define LIBNBD_HAVE_NBD_AIO_TRIM 1
+extern int64_t nbd_aio_cache (struct nbd_handle *h, uint64_t count,
+                              uint64_t offset,
+                              nbd_completion_callback completion_callback,
+                              uint32_t flags);
+#define LIBNBD_HAVE_NBD_AIO_CACHE 1
+extern int64_t nbd_aio_zero (struct nbd_handle *h, uint64_t count,
+                             uint64_t offset,
+                             nbd_completion_callback completion_callback,
+                             uint32_t flags);
+#define LIBNBD_HAVE_NBD_AIO_ZERO 1
+extern int64_t nbd_aio_block_status (struct nbd_handle *h, uint64_t count,
+                                     uint64_t offset,
+                                     nbd_extent_callback extent_callback,
+                                     nbd_completion_callback completion_callback,
+                                     uint32_t flags);
+#define LIBNBD_HAVE_NBD_AIO_BLOCK_STATUS 1
+extern int64_t nbd_aio_block_status_64 (struct nbd_handle *h, uint64_t count,
+                                        uint64_t offset,
+                                        nbd_extent64_callback extent64_callback,
+                                        nbd_completion_callback completion_callback,
+                                        uint32_t flags);
+#define LIBNBD_HAVE_NBD_AIO_BLOCK_STATUS_64 1
+
+/* ---- driving the connection from the caller's own event loop ---- */
+
+extern int nbd_aio_get_fd (struct nbd_handle *h);
+#define LIBNBD_HAVE_NBD_AIO_GET_FD 1
+/* LIBNBD_AIO_DIRECTION_* bits: what to wait for on the descriptor. */
+extern unsigned nbd_aio_get_direction (struct nbd_handle *h);
+#define LIBNBD_HAVE_NBD_AIO_GET_DIRECTION 1
+extern int nbd_aio_notify_read (struct nbd_handle *h);
+#define LIBNBD_HAVE_NBD_AIO_NOTIFY_READ 1
+extern int nbd_aio_notify_write (struct nbd_handle *h);
+#define LIBNBD_HAVE_NBD_AIO_NOTIFY_WRITE 1
+extern int nbd_aio_is_created (struct nbd_handle *h);
+#define LIBNBD_HAVE_NBD_AIO_IS_CREATED 1
+extern int nbd_aio_is_connecting (struct nbd_handle *h);
+#define LIBNBD_HAVE_NBD_AIO_IS_CONNECTING 1
+extern int nbd_aio_is_negotiating (struct nbd_handle *h);
+#define LIBNBD_HAVE_NBD_AIO_IS_NEGOTIATING 1
+extern int nbd_aio_is_ready (struct nbd_handle *h);
+#define LIBNBD_HAVE_NBD_AIO_IS_READY 1
+extern int nbd_aio_is_processing (struct nbd_handle *h);
+#define LIBNBD_HAVE_NBD_AIO_IS_PROCESSING 1
+extern int nbd_aio_is_dead (struct nbd_handle *h);
+#define LIBNBD_HAVE_NBD_AIO_IS_DEAD 1
+extern int nbd_aio_is_closed (struct nbd_handle *h);
+#define LIBNBD_HAVE_NBD_AIO_IS_CLOSED 1
+/* 1: done and retired; 0: in flight; -1: failed (and retired) or unknown. */
+extern int nbd_aio_command_completed (struct nbd_handle *h, uint64_t cookie);
+#define LIBNBD_HAVE_NBD_AIO_COMMAND_COMPLETED 1
+extern int64_t nbd_aio_peek_command_completed (struct nbd_handle *h);
+#define LIBNBD_HAVE_NBD_AIO_PEEK_COMMAND_COMPLETED 1
+extern int nbd_aio_in_flight (struct nbd_handle *h);
+#define LIBNBD_HAVE_NBD_AIO_IN_FLIGHT 1
+
 /* One round of the poll loop: 1 on progress, 0 on timeout, -1 on error. */
 extern int nbd_poll (struct nbd_handle *h, int timeout);
 #define LIBNBD_HAVE_NBD_POLL 1
@@ -318,6 +544,19 @@ extern int nbd_supports_tls (struct nbd_handle *h);
 #define LIBNBD_HAVE_NBD_SUPPORTS_TLS 1
 extern int nbd_supports_uri (struct nbd_handle *h);
 #define LIBNBD_HAVE_NBD_SUPPORTS_URI 1
+/* Signals the server started by nbd_connect_command (0 means SIGTERM). */
+extern int nbd_kill_subprocess (struct nbd_handle *h, int signum);
+#define LIBNBD_HAVE_NBD_KILL_SUBPROCESS 1
+
+/* libnbd 1.16: traffic so far; a chunk is one message with a magic number. */
+extern uint64_t nbd_stats_bytes_sent (struct nbd_handle *h);
+#define LIBNBD_HAVE_NBD_STATS_BYTES_SENT 1
+extern uint64_t nbd_stats_chunks_sent (struct nbd_handle *h);
+#define LIBNBD_HAVE_NBD_STATS_CHUNKS_SENT 1
+extern uint64_t nbd_stats_bytes_received (struct nbd_handle *h);
+#define LIBNBD_HAVE_NBD_STATS_BYTES_RECEIVED 1
+extern uint64_t nbd_stats_chunks_received (struct nbd_handle *h);
+#define LIBNBD_HAVE_NBD_STATS_CHUNKS_RECEIVED 1
 
 #ifdef __cplusplus
 }

@@ -1,102 +1,74 @@
-// The synchronous commands, and the adapters that hand a command's chunks
-// and extents to libnbd-style C callbacks.
-#include <vector>
+// Commands, synchronous and asynchronous: each builds a request and its
+// callbacks, then either waits for it (nbd_pread) or hands it to the handle
+// and returns the cookie (nbd_aio_pread).
+#include <memory>
 
+#include "capi/callback_adapters.hpp"
 #include "capi/call.hpp"
 #include "capi/export.hpp"
 #include "compat/libnbd.h"
 
 using namespace nbdref;
+using capi::CommandCallbacks;
 using capi::entry;
 using capi::missing;
 using capi::to_int;
 
 namespace {
 
-// libnbd's callback rule: a callback returning -1 fails the command with the
-// errno it stored in *error, or EPROTO if it stored none.
-int callback_error(int returned, int error) {
-  if (returned != -1) return 0;
-  return error != 0 ? error : EPROTO;
+// Waits for the command: 0 / -1.
+int run(nbd_handle* h, const char* fn, const engine::CommandRequest& r,
+        CommandCallbacks* callbacks = nullptr) {
+  return to_int(fn, h->impl.run(r, callbacks));
 }
 
-class ChunkCallbackObserver final : public engine::CommandListener {
- public:
-  ChunkCallbackObserver(nbd_chunk_callback cb, std::uint8_t* buffer, std::uint64_t offset)
-      : cb_(cb), buffer_(buffer), offset_(offset) {}
-
-  void on_read_chunk(std::span<const std::uint8_t> data, std::uint64_t offset,
-                     engine::ReadChunk kind, int& error) override {
-    int e = error;
-    // For an error there is no data; subbuf still points at the failed offset.
-    const void* subbuf = kind == engine::ReadChunk::Error ? buffer_ + (offset - offset_)
-                                                          : static_cast<const void*>(data.data());
-    const int r =
-        cb_.callback(cb_.user_data, subbuf, data.size(), offset, static_cast<unsigned>(kind), &e);
-    if (const int err = callback_error(r, e)) error = err;
+// Issues the command: its cookie / -1. The callbacks are the handle's from
+// here on (and released at once if the submission fails).
+int64_t submit(nbd_handle* h, const char* fn, engine::CommandRequest r,
+               std::unique_ptr<CommandCallbacks> callbacks) {
+  auto cookie = h->impl.submit(r, std::move(callbacks));
+  if (!cookie) {
+    capi::set_error(fn, cookie.error());
+    return -1;
   }
-  void on_complete(const engine::CommandOutcome&) override {}
+  return static_cast<int64_t>(*cookie);
+}
 
- private:
-  nbd_chunk_callback cb_;
-  std::uint8_t* buffer_;
-  std::uint64_t offset_;
-};
+engine::CommandRequest read_request(void* buf, size_t count, uint64_t offset, uint32_t flags) {
+  auto r = engine::make_request(wire::NBD_CMD_READ, offset, count, flags);
+  r.read_buffer = static_cast<std::uint8_t*>(buf);
+  return r;
+}
 
-class ExtentCallbackObserver final : public engine::CommandListener {
- public:
-  explicit ExtentCallbackObserver(nbd_extent_callback cb) : cb_(cb) {}
-
-  void on_extents(const engine::MetaContext& context, std::uint64_t offset,
-                  std::span<const wire::BlockDescriptor> extents, int& error) override {
-    // The C callback takes (length, flags) pairs of 32 bits. An extent too
-    // long for that (only possible with extended headers) is cut to the
-    // largest 512-aligned 32-bit length and ends the list, so every entry
-    // still starts where the previous one ended.
-    constexpr std::uint64_t MAX_ENTRY = 0xfffffe00;
-    entries_.clear();
-    for (const auto& d : extents) {
-      const bool cut = d.length > MAX_ENTRY;
-      entries_.push_back(static_cast<std::uint32_t>(cut ? MAX_ENTRY : d.length));
-      entries_.push_back(static_cast<std::uint32_t>(d.status));
-      if (cut) break;
-    }
-    int e = error;
-    const int r = cb_.callback(cb_.user_data, context.name.c_str(), offset, entries_.data(),
-                               entries_.size(), &e);
-    if (const int err = callback_error(r, e)) error = err;
-  }
-  void on_complete(const engine::CommandOutcome&) override {}
-
- private:
-  nbd_extent_callback cb_;
-  std::vector<std::uint32_t> entries_;
-};
+engine::CommandRequest write_request(const void* buf, size_t count, uint64_t offset,
+                                     uint32_t flags) {
+  auto r = engine::make_request(wire::NBD_CMD_WRITE, offset, count, flags);
+  r.write_data = static_cast<const std::uint8_t*>(buf);
+  return r;
+}
 
 }  // namespace
+
+// ---- synchronous ----
 
 NBDREF_EXPORT int nbd_pread(nbd_handle* h, void* buf, size_t count, uint64_t offset,
                             uint32_t flags) {
   return entry("nbd_pread", -1, [&](const char* fn) {
     if (missing(fn, buf, "buf")) return -1;
-    auto r = engine::make_request(wire::NBD_CMD_READ, offset, count, flags);
-    r.read_buffer = static_cast<std::uint8_t*>(buf);
-    return to_int(fn, h->impl.run(r, nullptr));
+    return run(h, fn, read_request(buf, count, offset, flags));
   });
 }
 
 NBDREF_EXPORT int nbd_pread_structured(nbd_handle* h, void* buf, size_t count, uint64_t offset,
                                        nbd_chunk_callback chunk_callback, uint32_t flags) {
   return entry("nbd_pread_structured", -1, [&](const char* fn) {
-    capi::FreeOnExit<nbd_chunk_callback> release(chunk_callback);
+    CommandCallbacks callbacks;
+    callbacks.chunk.emplace(chunk_callback, static_cast<std::uint8_t*>(buf), offset);
     if (missing(fn, buf, "buf") ||
         missing(fn, reinterpret_cast<const void*>(chunk_callback.callback), "chunk.callback")) {
       return -1;
     }
-    auto r = engine::make_request(wire::NBD_CMD_READ, offset, count, flags);
-    r.read_buffer = static_cast<std::uint8_t*>(buf);
-    ChunkCallbackObserver observer(chunk_callback, r.read_buffer, offset);
-    return to_int(fn, h->impl.run(r, &observer));
+    return run(h, fn, read_request(buf, count, offset, flags), &callbacks);
   });
 }
 
@@ -104,51 +76,58 @@ NBDREF_EXPORT int nbd_pwrite(nbd_handle* h, const void* buf, size_t count, uint6
                              uint32_t flags) {
   return entry("nbd_pwrite", -1, [&](const char* fn) {
     if (missing(fn, buf, "buf")) return -1;
-    auto r = engine::make_request(wire::NBD_CMD_WRITE, offset, count, flags);
-    r.write_data = static_cast<const std::uint8_t*>(buf);
-    return to_int(fn, h->impl.run(r, nullptr));
+    return run(h, fn, write_request(buf, count, offset, flags));
   });
 }
 
 NBDREF_EXPORT int nbd_flush(nbd_handle* h, uint32_t flags) {
   return entry("nbd_flush", -1, [&](const char* fn) {
-    return to_int(fn, h->impl.run(engine::make_request(wire::NBD_CMD_FLUSH, 0, 0, flags), nullptr));
+    return run(h, fn, engine::make_request(wire::NBD_CMD_FLUSH, 0, 0, flags));
   });
 }
 
 NBDREF_EXPORT int nbd_trim(nbd_handle* h, uint64_t count, uint64_t offset, uint32_t flags) {
   return entry("nbd_trim", -1, [&](const char* fn) {
-    return to_int(
-        fn, h->impl.run(engine::make_request(wire::NBD_CMD_TRIM, offset, count, flags), nullptr));
+    return run(h, fn, engine::make_request(wire::NBD_CMD_TRIM, offset, count, flags));
   });
 }
 
 NBDREF_EXPORT int nbd_cache(nbd_handle* h, uint64_t count, uint64_t offset, uint32_t flags) {
   return entry("nbd_cache", -1, [&](const char* fn) {
-    return to_int(
-        fn, h->impl.run(engine::make_request(wire::NBD_CMD_CACHE, offset, count, flags), nullptr));
+    return run(h, fn, engine::make_request(wire::NBD_CMD_CACHE, offset, count, flags));
   });
 }
 
 NBDREF_EXPORT int nbd_zero(nbd_handle* h, uint64_t count, uint64_t offset, uint32_t flags) {
   return entry("nbd_zero", -1, [&](const char* fn) {
-    return to_int(
-        fn, h->impl.run(engine::make_request(wire::NBD_CMD_WRITE_ZEROES, offset, count, flags),
-                        nullptr));
+    return run(h, fn, engine::make_request(wire::NBD_CMD_WRITE_ZEROES, offset, count, flags));
   });
 }
 
 NBDREF_EXPORT int nbd_block_status(nbd_handle* h, uint64_t count, uint64_t offset,
                                    nbd_extent_callback extent_callback, uint32_t flags) {
   return entry("nbd_block_status", -1, [&](const char* fn) {
-    capi::FreeOnExit<nbd_extent_callback> release(extent_callback);
+    CommandCallbacks callbacks;
+    callbacks.extents.emplace(extent_callback);
     if (missing(fn, reinterpret_cast<const void*>(extent_callback.callback), "extent.callback")) {
       return -1;
     }
-    ExtentCallbackObserver observer(extent_callback);
-    return to_int(
-        fn, h->impl.run(engine::make_request(wire::NBD_CMD_BLOCK_STATUS, offset, count, flags),
-                        &observer));
+    return run(h, fn, engine::make_request(wire::NBD_CMD_BLOCK_STATUS, offset, count, flags),
+               &callbacks);
+  });
+}
+
+NBDREF_EXPORT int nbd_block_status_64(nbd_handle* h, uint64_t count, uint64_t offset,
+                                      nbd_extent64_callback extent64_callback, uint32_t flags) {
+  return entry("nbd_block_status_64", -1, [&](const char* fn) {
+    CommandCallbacks callbacks;
+    callbacks.extents64.emplace(extent64_callback);
+    if (missing(fn, reinterpret_cast<const void*>(extent64_callback.callback),
+                "extent64.callback")) {
+      return -1;
+    }
+    return run(h, fn, engine::make_request(wire::NBD_CMD_BLOCK_STATUS, offset, count, flags),
+               &callbacks);
   });
 }
 
@@ -162,13 +141,115 @@ NBDREF_EXPORT int nbd_shutdown(nbd_handle* h, uint32_t flags) {
   });
 }
 
-NBDREF_EXPORT int nbd_poll(nbd_handle* h, int timeout) {
-  return entry("nbd_poll", -1, [&](const char* fn) {
-    auto r = h->impl.poll(timeout);
-    if (!r) {
-      capi::set_error(fn, r.error());
+// ---- asynchronous ----
+
+NBDREF_EXPORT int64_t nbd_aio_pread(nbd_handle* h, void* buf, size_t count, uint64_t offset,
+                                    nbd_completion_callback completion_callback,
+                                    uint32_t flags) {
+  return entry("nbd_aio_pread", int64_t{-1}, [&](const char* fn) -> int64_t {
+    auto callbacks = std::make_unique<CommandCallbacks>(completion_callback);
+    if (missing(fn, buf, "buf")) return -1;
+    return submit(h, fn, read_request(buf, count, offset, flags), std::move(callbacks));
+  });
+}
+
+NBDREF_EXPORT int64_t nbd_aio_pread_structured(nbd_handle* h, void* buf, size_t count,
+                                               uint64_t offset, nbd_chunk_callback chunk_callback,
+                                               nbd_completion_callback completion_callback,
+                                               uint32_t flags) {
+  return entry("nbd_aio_pread_structured", int64_t{-1}, [&](const char* fn) -> int64_t {
+    auto callbacks = std::make_unique<CommandCallbacks>(completion_callback);
+    callbacks->chunk.emplace(chunk_callback, static_cast<std::uint8_t*>(buf), offset);
+    if (missing(fn, buf, "buf") ||
+        missing(fn, reinterpret_cast<const void*>(chunk_callback.callback), "chunk.callback")) {
       return -1;
     }
-    return *r;
+    return submit(h, fn, read_request(buf, count, offset, flags), std::move(callbacks));
+  });
+}
+
+NBDREF_EXPORT int64_t nbd_aio_pwrite(nbd_handle* h, const void* buf, size_t count,
+                                     uint64_t offset, nbd_completion_callback completion_callback,
+                                     uint32_t flags) {
+  return entry("nbd_aio_pwrite", int64_t{-1}, [&](const char* fn) -> int64_t {
+    auto callbacks = std::make_unique<CommandCallbacks>(completion_callback);
+    if (missing(fn, buf, "buf")) return -1;
+    return submit(h, fn, write_request(buf, count, offset, flags), std::move(callbacks));
+  });
+}
+
+namespace {
+
+int64_t submit_plain(nbd_handle* h, const char* function, std::uint16_t type, uint64_t count,
+                     uint64_t offset, nbd_completion_callback completion, uint32_t flags) {
+  return entry(function, int64_t{-1}, [&](const char* fn) {
+    return submit(h, fn, engine::make_request(type, offset, count, flags),
+                  std::make_unique<CommandCallbacks>(completion));
+  });
+}
+
+}  // namespace
+
+NBDREF_EXPORT int64_t nbd_aio_flush(nbd_handle* h, nbd_completion_callback completion_callback,
+                                    uint32_t flags) {
+  return submit_plain(h, "nbd_aio_flush", wire::NBD_CMD_FLUSH, 0, 0, completion_callback, flags);
+}
+
+NBDREF_EXPORT int64_t nbd_aio_trim(nbd_handle* h, uint64_t count, uint64_t offset,
+                                   nbd_completion_callback completion_callback, uint32_t flags) {
+  return submit_plain(h, "nbd_aio_trim", wire::NBD_CMD_TRIM, count, offset, completion_callback,
+                      flags);
+}
+
+NBDREF_EXPORT int64_t nbd_aio_cache(nbd_handle* h, uint64_t count, uint64_t offset,
+                                    nbd_completion_callback completion_callback, uint32_t flags) {
+  return submit_plain(h, "nbd_aio_cache", wire::NBD_CMD_CACHE, count, offset, completion_callback,
+                      flags);
+}
+
+NBDREF_EXPORT int64_t nbd_aio_zero(nbd_handle* h, uint64_t count, uint64_t offset,
+                                   nbd_completion_callback completion_callback, uint32_t flags) {
+  return submit_plain(h, "nbd_aio_zero", wire::NBD_CMD_WRITE_ZEROES, count, offset,
+                      completion_callback, flags);
+}
+
+NBDREF_EXPORT int64_t nbd_aio_block_status(nbd_handle* h, uint64_t count, uint64_t offset,
+                                           nbd_extent_callback extent_callback,
+                                           nbd_completion_callback completion_callback,
+                                           uint32_t flags) {
+  return entry("nbd_aio_block_status", int64_t{-1}, [&](const char* fn) -> int64_t {
+    auto callbacks = std::make_unique<CommandCallbacks>(completion_callback);
+    callbacks->extents.emplace(extent_callback);
+    if (missing(fn, reinterpret_cast<const void*>(extent_callback.callback), "extent.callback")) {
+      return -1;
+    }
+    return submit(h, fn, engine::make_request(wire::NBD_CMD_BLOCK_STATUS, offset, count, flags),
+                  std::move(callbacks));
+  });
+}
+
+NBDREF_EXPORT int64_t nbd_aio_block_status_64(nbd_handle* h, uint64_t count, uint64_t offset,
+                                              nbd_extent64_callback extent64_callback,
+                                              nbd_completion_callback completion_callback,
+                                              uint32_t flags) {
+  return entry("nbd_aio_block_status_64", int64_t{-1}, [&](const char* fn) -> int64_t {
+    auto callbacks = std::make_unique<CommandCallbacks>(completion_callback);
+    callbacks->extents64.emplace(extent64_callback);
+    if (missing(fn, reinterpret_cast<const void*>(extent64_callback.callback),
+                "extent64.callback")) {
+      return -1;
+    }
+    return submit(h, fn, engine::make_request(wire::NBD_CMD_BLOCK_STATUS, offset, count, flags),
+                  std::move(callbacks));
+  });
+}
+
+NBDREF_EXPORT int nbd_aio_disconnect(nbd_handle* h, uint32_t flags) {
+  return entry("nbd_aio_disconnect", -1, [&](const char* fn) {
+    if (flags != 0) {
+      capi::set_error(fn, EINVAL, "flags must be 0");
+      return -1;
+    }
+    return to_int(fn, h->impl.disconnect());
   });
 }

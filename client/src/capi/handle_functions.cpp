@@ -95,3 +95,22 @@ NBDREF_EXPORT int nbd_supports_tls(nbd_handle*) {
 NBDREF_EXPORT int nbd_supports_uri(nbd_handle*) {
   return 0;
 }
+
+NBDREF_EXPORT int nbd_kill_subprocess(nbd_handle* h, int signum) {
+  return entry("nbd_kill_subprocess", -1, [&](const char* fn) {
+    if (signum < 0) {
+      capi::set_error(fn, EINVAL, "signal number " + std::to_string(signum) + " is negative");
+      return -1;
+    }
+    return capi::to_int(fn, h->impl.kill_subprocess(signum));
+  });
+}
+
+NBDREF_EXPORT uint64_t nbd_stats_bytes_sent(nbd_handle* h) { return h->impl.stats().bytes_sent; }
+NBDREF_EXPORT uint64_t nbd_stats_chunks_sent(nbd_handle* h) { return h->impl.stats().chunks_sent; }
+NBDREF_EXPORT uint64_t nbd_stats_bytes_received(nbd_handle* h) {
+  return h->impl.stats().bytes_received;
+}
+NBDREF_EXPORT uint64_t nbd_stats_chunks_received(nbd_handle* h) {
+  return h->impl.stats().chunks_received;
+}

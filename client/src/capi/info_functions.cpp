@@ -59,6 +59,12 @@ NBDREF_EXPORT int nbd_get_structured_replies_negotiated(nbd_handle* h) {
   });
 }
 
+NBDREF_EXPORT int nbd_get_extended_headers_negotiated(nbd_handle* h) {
+  return entry("nbd_get_extended_headers_negotiated", -1, [&](const char* fn) {
+    return to_bool(fn, h->impl.extended_headers_negotiated());
+  });
+}
+
 NBDREF_EXPORT const char* nbd_get_protocol(nbd_handle* h) {
   return entry("nbd_get_protocol", static_cast<const char*>(nullptr),
                [&](const char* fn) -> const char* {

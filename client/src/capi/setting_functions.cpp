@@ -89,3 +89,12 @@ NBDREF_EXPORT int nbd_clear_meta_contexts(nbd_handle* h) {
   return entry("nbd_clear_meta_contexts", -1,
                [&](const char* fn) { return to_int(fn, h->impl.clear_meta_contexts()); });
 }
+
+NBDREF_EXPORT int nbd_set_request_extended_headers(nbd_handle* h, bool request) {
+  return entry("nbd_set_request_extended_headers", -1, [&](const char* fn) {
+    return to_int(fn, h->impl.set_request_extended_headers(request));
+  });
+}
+NBDREF_EXPORT int nbd_get_request_extended_headers(nbd_handle* h) {
+  return h->impl.request_extended_headers() ? 1 : 0;
+}

@@ -614,6 +614,10 @@ void Negotiator::on_ack() {
       finish_step({});
       return;
     case Step::SetMetaContext:
+      // A caller who asked for this SET hears each selected context.
+      if (current_.ends_request && core_.option_listener) {
+        for (const auto& c : pending_contexts_) core_.option_listener->on_context(c.name);
+      }
       core_.session.meta_contexts = std::move(pending_contexts_);
       pending_contexts_.clear();
       contexts_export_name_ = core_.config.export_name;

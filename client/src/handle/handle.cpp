@@ -3,6 +3,7 @@
 #include <poll.h>
 
 #include <atomic>
+#include <csignal>
 #include <cerrno>
 #include <chrono>
 #include <cstdio>
@@ -19,6 +20,20 @@ using engine::Phase;
 using wire::MAX_STRING_LENGTH;
 
 thread_local const char* t_api_context = nullptr;
+// The handle whose engine is calling back into the caller on this thread.
+thread_local const void* t_dispatching = nullptr;
+
+// Marks the stretch during which the engine may call listeners.
+class Dispatching {
+ public:
+  explicit Dispatching(const void* handle) : previous_(t_dispatching) { t_dispatching = handle; }
+  ~Dispatching() { t_dispatching = previous_; }
+  Dispatching(const Dispatching&) = delete;
+  Dispatching& operator=(const Dispatching&) = delete;
+
+ private:
+  const void* previous_;
+};
 
 std::string next_handle_name() {
   static std::atomic<unsigned> counter{0};
@@ -62,10 +77,23 @@ Handle::Handle() : name_(next_handle_name()), debug_(debug_from_environment()) {
 
 Handle::~Handle() {
   Lock lock(mutex_);
-  // Closing abandons whatever is in flight (libnbd's nbd_close).
+  Dispatching dispatching(this);
+  // Closing abandons whatever is in flight (libnbd's nbd_close): callbacks
+  // are released, not called.
+  closing_ = true;
   if (connection_) connection_->fail(Error{ESHUTDOWN, "the handle was closed"});
+  tracked_.clear();
+  retired_.clear();
+  async_option_.reset();
   stream_.reset();
   subprocess_.reset();  // kills and reaps a server started by connect_command
+}
+
+Result<void> Handle::refuse_from_callback() const {
+  if (t_dispatching == this) {
+    return failure(EDEADLK, "this call cannot be made from a callback of the same handle");
+  }
+  return {};
 }
 
 // ---- identity and debugging ----
@@ -166,8 +194,14 @@ engine::ConnectionConfig Handle::make_config() const {
   return c;
 }
 
-template <class Change>
-Result<void> Handle::change_setting(const char* setting, SettableUntil until, Change change) {
+HandleSettings Handle::settings() const {
+  Lock lock(mutex_);
+  return settings_;
+}
+
+Result<void> Handle::change_settings(const char* setting, SettableUntil until,
+                                     const std::function<Result<void>(HandleSettings&)>& change) {
+  if (auto ok = refuse_from_callback(); !ok) return ok;
   Lock lock(mutex_);
   if (until != SettableUntil::Always) {
     const bool negotiating = until == SettableUntil::ExportChosen;
@@ -206,7 +240,7 @@ auto assign(T HandleSettings::*member, T value) {
 
 Result<void> Handle::set_export_name(std::string name) {
   if (auto ok = check_wire_string(name, "the export name"); !ok) return ok;
-  return change_setting("the export name", SettableUntil::ExportChosen,
+  return change_settings("the export name", SettableUntil::ExportChosen,
                         assign(&HandleSettings::export_name, std::move(name)));
 }
 std::string Handle::export_name() const {
@@ -214,7 +248,7 @@ std::string Handle::export_name() const {
 }
 
 Result<void> Handle::set_full_info(bool on) {
-  return change_setting("full info", SettableUntil::ExportChosen,
+  return change_settings("full info", SettableUntil::ExportChosen,
                         assign(&HandleSettings::full_info, on));
 }
 bool Handle::full_info() const {
@@ -222,7 +256,7 @@ bool Handle::full_info() const {
 }
 
 Result<void> Handle::set_request_block_size(bool on) {
-  return change_setting("requesting block sizes", SettableUntil::ExportChosen,
+  return change_settings("requesting block sizes", SettableUntil::ExportChosen,
                         assign(&HandleSettings::request_block_size, on));
 }
 bool Handle::request_block_size() const {
@@ -230,7 +264,7 @@ bool Handle::request_block_size() const {
 }
 
 Result<void> Handle::set_request_structured_replies(bool on) {
-  return change_setting("requesting structured replies", SettableUntil::Connect,
+  return change_settings("requesting structured replies", SettableUntil::Connect,
                         assign(&HandleSettings::request_structured_replies, on));
 }
 bool Handle::request_structured_replies() const {
@@ -238,7 +272,7 @@ bool Handle::request_structured_replies() const {
 }
 
 Result<void> Handle::set_request_extended_headers(bool on) {
-  return change_setting("requesting extended headers", SettableUntil::Connect,
+  return change_settings("requesting extended headers", SettableUntil::Connect,
                         assign(&HandleSettings::request_extended_headers, on));
 }
 bool Handle::request_extended_headers() const {
@@ -249,7 +283,7 @@ Result<void> Handle::set_handshake_flags(std::uint32_t flags) {
   if (flags & ~std::uint32_t{wire::NBD_FLAG_FIXED_NEWSTYLE | wire::NBD_FLAG_NO_ZEROES}) {
     return failure(EINVAL, "handshake flags " + std::to_string(flags) + " include unknown bits");
   }
-  return change_setting("the handshake flags", SettableUntil::Connect,
+  return change_settings("the handshake flags", SettableUntil::Connect,
                         assign(&HandleSettings::handshake_flags, flags));
 }
 std::uint32_t Handle::handshake_flags() const {
@@ -260,7 +294,7 @@ Result<void> Handle::set_strict_mode(std::uint32_t flags) {
   if (flags & ~std::uint32_t{engine::STRICT_ALL}) {
     return failure(EINVAL, "strict mode " + std::to_string(flags) + " includes unknown bits");
   }
-  return change_setting("strict mode", SettableUntil::Always,
+  return change_settings("strict mode", SettableUntil::Always,
                         assign(&HandleSettings::strict, flags));
 }
 std::uint32_t Handle::strict_mode() const {
@@ -268,7 +302,7 @@ std::uint32_t Handle::strict_mode() const {
 }
 
 void Handle::set_pread_initialize(bool on) {
-  (void)change_setting("read initialization", SettableUntil::Always,
+  (void)change_settings("read initialization", SettableUntil::Always,
                        assign(&HandleSettings::pread_initialize, on));
 }
 bool Handle::pread_initialize() const {
@@ -276,7 +310,7 @@ bool Handle::pread_initialize() const {
 }
 
 Result<void> Handle::set_opt_mode(bool on) {
-  return change_setting("option mode", SettableUntil::Connect,
+  return change_settings("option mode", SettableUntil::Connect,
                         assign(&HandleSettings::opt_mode, on));
 }
 bool Handle::opt_mode() const {
@@ -285,7 +319,7 @@ bool Handle::opt_mode() const {
 
 Result<void> Handle::add_meta_context(std::string name) {
   if (auto ok = check_wire_string(name, "the meta context name"); !ok) return ok;
-  return change_setting("the meta contexts", SettableUntil::ExportChosen,
+  return change_settings("the meta contexts", SettableUntil::ExportChosen,
                         [&name](HandleSettings& s) -> Result<void> {
                           s.meta_contexts.push_back(std::move(name));
                           return {};
@@ -304,7 +338,7 @@ Result<std::string> Handle::meta_context(std::size_t i) const {
   return settings_.meta_contexts[i];
 }
 Result<void> Handle::clear_meta_contexts() {
-  return change_setting("the meta contexts", SettableUntil::ExportChosen,
+  return change_settings("the meta contexts", SettableUntil::ExportChosen,
                         assign(&HandleSettings::meta_contexts, std::vector<std::string>{}));
 }
 
@@ -409,14 +443,28 @@ Result<bool> Handle::can_meta_context(const std::string& name) const {
 
 // ---- connecting ----
 
-Result<void> Handle::connect(std::unique_ptr<transport::Connector> connector) {
+Result<void> Handle::start_connect(std::unique_ptr<transport::Connector> connector) {
+  if (auto ok = refuse_from_callback(); !ok) return ok;
   Lock lock(mutex_);
   if (auto ok = need_state("connecting needs a newly created handle", {HandleState::Created});
       !ok) {
     return ok;
   }
+  if (settings_.tls == 2) {
+    // Like a libnbd built without GnuTLS: TLS was required and cannot be had.
+    connect_error_ = Error{ENOTSUP, "TLS is required but this build has no TLS support"};
+    return tl::unexpected(*connect_error_);
+  }
   emit_debug("connecting to " + connector->describe());
   connector_ = std::move(connector);
+  step_connector();
+  if (connect_error_) return tl::unexpected(*connect_error_);
+  return {};
+}
+
+Result<void> Handle::connect(std::unique_ptr<transport::Connector> connector) {
+  if (auto ok = start_connect(std::move(connector)); !ok) return ok;
+  Lock lock(mutex_);
   while (state_locked() == HandleState::Connecting) {
     if (auto r = poll_locked(-1); !r) return tl::unexpected(r.error());
   }
@@ -430,28 +478,34 @@ Result<void> Handle::connect(std::unique_ptr<transport::Connector> connector) {
   return {};
 }
 
-Result<int> Handle::poll_connector(int timeout_ms) {
+void Handle::step_connector() {
   const auto progress = connector_->step();
   using State = transport::ConnectProgress::State;
   switch (progress.state) {
     case State::Connected:
       start_transmission();
-      return 1;
+      return;
     case State::Failed:
       connect_error_ = progress.error;
       emit_debug("connection failed: " + progress.error.message);
       connector_.reset();
-      return 1;
+      return;
     case State::InProgress:
-      break;
+      return;
   }
+}
+
+Result<int> Handle::poll_connector(int timeout_ms) {
   pollfd p{connector_->fd(), POLLOUT, 0};
   const int n = ::poll(&p, 1, timeout_ms);
-  if (n < 0 && errno != EINTR) {
+  if (n < 0) {
+    if (errno == EINTR) return 0;
     const int err = errno;
     return failure(err, with_strerror("poll", err));
   }
-  return n > 0 ? 1 : 0;
+  if (n == 0) return 0;
+  step_connector();
+  return 1;
 }
 
 void Handle::start_transmission() {
@@ -463,9 +517,16 @@ void Handle::start_transmission() {
   connection_->set_debug([this](const std::string& m) { emit_debug(m); });
 }
 
+Result<void> Handle::kill_subprocess(int signum) {
+  Lock lock(mutex_);
+  if (!subprocess_) return failure(ESRCH, "no subprocess was started (see connect_command)");
+  return subprocess_->kill(signum == 0 ? SIGTERM : signum);
+}
+
 // ---- the poll loop ----
 
 Result<int> Handle::poll(int timeout_ms) {
+  if (auto ok = refuse_from_callback(); !ok) return tl::unexpected(ok.error());
   Lock lock(mutex_);
   return poll_locked(timeout_ms);
 }
@@ -476,6 +537,7 @@ Result<int> Handle::poll_locked(int timeout_ms) {
     return failure(EINVAL, std::string("invalid state: the handle is ") +
                                state_name(state_locked()) + ", with no connection to poll");
   }
+  Dispatching dispatching(this);
   // Sending first often makes waiting for POLLOUT unnecessary.
   write_output();
   end_if_finished();
@@ -493,7 +555,60 @@ Result<int> Handle::poll_locked(int timeout_ms) {
   if (p.revents & (POLLIN | POLLHUP | POLLERR)) read_input();
   if (p.revents & POLLOUT) write_output();
   end_if_finished();
+  release_retired();
   return 1;
+}
+
+Result<int> Handle::fd() const {
+  Lock lock(mutex_);
+  if (connector_ && connector_->fd() >= 0) return connector_->fd();
+  if (stream_) return stream_->fd();
+  return failure(EINVAL, std::string("invalid state: the handle is ") +
+                             state_name(state_locked()) + ", with no file descriptor");
+}
+
+unsigned Handle::direction() const {
+  Lock lock(mutex_);
+  if (connector_) return DIRECTION_WRITE;  // a connecting socket turns writable
+  if (!stream_) return 0;
+  return DIRECTION_READ | (connection_->has_output() ? DIRECTION_WRITE : 0);
+}
+
+Result<void> Handle::notify_read() {
+  if (auto ok = refuse_from_callback(); !ok) return ok;
+  Lock lock(mutex_);
+  Dispatching dispatching(this);
+  if (connector_) {
+    step_connector();
+    return {};
+  }
+  if (!stream_) return failure(EINVAL, "there is no connection to read from");
+  read_input();
+  // What the replies made the engine say can often leave at once.
+  write_output();
+  end_if_finished();
+  release_retired();
+  return {};
+}
+
+Result<void> Handle::notify_write() {
+  if (auto ok = refuse_from_callback(); !ok) return ok;
+  Lock lock(mutex_);
+  Dispatching dispatching(this);
+  if (connector_) {
+    step_connector();
+    return {};
+  }
+  if (!stream_) return failure(EINVAL, "there is no connection to write to");
+  write_output();
+  end_if_finished();
+  release_retired();
+  return {};
+}
+
+engine::Stats Handle::stats() const {
+  Lock lock(mutex_);
+  return connection_ ? connection_->stats() : engine::Stats{};
 }
 
 void Handle::read_input() {
@@ -552,6 +667,84 @@ void Handle::end_if_finished() {
   emit_debug(std::string("connection ") + engine::phase_name(phase));
 }
 
+// ---- options ----
+
+namespace {
+
+// Waits for one option for a synchronous call, passing the lists on.
+class OptionWaiter final : public engine::OptionListener {
+ public:
+  explicit OptionWaiter(engine::OptionListener* observer) : observer_(observer) {}
+  void on_export(std::string_view name, std::string_view description) override {
+    if (observer_) observer_->on_export(name, description);
+  }
+  void on_context(std::string_view name) override {
+    if (observer_) observer_->on_context(name);
+  }
+  void on_option_complete(const Result<void>& result) override {
+    if (observer_) observer_->on_option_complete(result);
+    result_ = result;
+  }
+  const std::optional<Result<void>>& result() const { return result_; }
+
+ private:
+  engine::OptionListener* observer_;
+  std::optional<Result<void>> result_;
+};
+
+// Owns an asynchronous option's listener for the handle; the listener is
+// destroyed (its C callbacks freed) right after it has heard the result.
+class OwnedOption final : public engine::OptionListener {
+ public:
+  OwnedOption(std::unique_ptr<engine::OptionListener> listener, const bool& closing)
+      : listener_(std::move(listener)), closing_(closing) {}
+  void on_export(std::string_view name, std::string_view description) override {
+    if (listener_) listener_->on_export(name, description);
+  }
+  void on_context(std::string_view name) override {
+    if (listener_) listener_->on_context(name);
+  }
+  void on_option_complete(const Result<void>& result) override {
+    auto listener = std::move(listener_);
+    if (listener && !closing_) listener->on_option_complete(result);
+  }
+
+ private:
+  std::unique_ptr<engine::OptionListener> listener_;
+  const bool& closing_;
+};
+
+}  // namespace
+
+Result<void> Handle::run_option(engine::OptionKind kind, engine::OptionListener* observer) {
+  if (auto ok = refuse_from_callback(); !ok) return ok;
+  Lock lock(mutex_);
+  if (auto ok = need_state("options need option mode and the negotiating phase",
+                           {HandleState::Negotiating});
+      !ok) {
+    return ok;
+  }
+  OptionWaiter waiter(observer);
+  if (auto ok = connection_->start_option({kind, {}, &waiter}); !ok) return ok;
+  while (!waiter.result()) {
+    if (auto r = poll_locked(-1); !r) connection_->fail(r.error());
+  }
+  return *waiter.result();
+}
+
+Result<void> Handle::start_option(engine::OptionKind kind,
+                                  std::unique_ptr<engine::OptionListener> listener) {
+  if (auto ok = refuse_from_callback(); !ok) return ok;
+  Lock lock(mutex_);
+  if (auto ok = need_state("options need option mode and the negotiating phase",
+                           {HandleState::Negotiating});
+      !ok) {
+    return ok;
+  }
+  async_option_ = std::make_unique<OwnedOption>(std::move(listener), closing_);
+  return connection_->start_option({kind, {}, async_option_.get()});
+}
+
 // ---- commands ----
 
 namespace {
@@ -584,22 +777,86 @@ class CommandWaiter final : public engine::CommandListener {
 
 }  // namespace
 
-Result<std::uint64_t> Handle::submit(const engine::CommandRequest& request) {
+void AsyncCommand::on_complete(const engine::CommandOutcome& outcome) {
+  // A synchronous call uses the same callbacks without an owner.
+  if (owner_) owner_->command_finished(*this, outcome);
+}
+
+void Handle::command_finished(AsyncCommand& command, const engine::CommandOutcome& outcome) {
+  auto it = tracked_.find(outcome.cookie);
+  if (it == tracked_.end()) return;
+  auto& t = it->second;
+  t.done = true;
+  t.errnum = outcome.errnum;
+  t.message = outcome.message;
+  if (closing_) return;
+  int errnum = outcome.errnum;
+  const bool retire = command.on_finished(errnum);
+  if (errnum != outcome.errnum) {
+    t.errnum = errnum;
+    t.message = "the completion callback failed the command";
+  }
+  if (retire) {
+    // Destroyed once the engine has finished calling it.
+    retired_.push_back(std::move(t.command));
+    tracked_.erase(it);
+  }
+}
+
+void Handle::release_retired() { retired_.clear(); }
+
+Result<std::uint64_t> Handle::submit(engine::CommandRequest request,
+                                     std::unique_ptr<AsyncCommand> command) {
+  if (auto ok = refuse_from_callback(); !ok) return tl::unexpected(ok.error());
   Lock lock(mutex_);
-  if (auto ok =
-          need_state("the handle must be connected", {HandleState::Ready, HandleState::Processing});
+  if (auto ok = need_state("the handle must be connected",
+                           {HandleState::Ready, HandleState::Processing});
       !ok) {
     return tl::unexpected(ok.error());
   }
-  return connection_->submit(request);
+  if (command) {
+    command->owner_ = this;
+    request.listener = command.get();
+  }
+  auto cookie = connection_->submit(request);
+  if (!cookie) return cookie;  // `command` is destroyed here, releasing its callbacks
+  if (command) tracked_[*cookie] = TrackedCommand{std::move(command), false, 0, {}};
+  return cookie;
+}
+
+Result<bool> Handle::command_completed(std::uint64_t cookie) {
+  if (auto ok = refuse_from_callback(); !ok) return tl::unexpected(ok.error());
+  Lock lock(mutex_);
+  auto it = tracked_.find(cookie);
+  if (it == tracked_.end()) {
+    return failure(EINVAL, "cookie " + std::to_string(cookie) +
+                               " names no command in flight or awaiting retirement");
+  }
+  if (!it->second.done) return false;
+  const int errnum = it->second.errnum;
+  std::string message = std::move(it->second.message);
+  tracked_.erase(it);
+  if (errnum != 0) return failure(errnum, message);
+  return true;
+}
+
+Result<std::int64_t> Handle::peek_completed() const {
+  Lock lock(mutex_);
+  for (const auto& [cookie, t] : tracked_) {
+    if (t.done) return static_cast<std::int64_t>(cookie);
+  }
+  if (connection_ && connection_->in_flight() > 0) return 0;
+  return failure(EINVAL, "no commands are in flight");
 }
 
 Result<void> Handle::run(engine::CommandRequest request, engine::CommandListener* observer) {
+  if (auto ok = refuse_from_callback(); !ok) return ok;
   Lock lock(mutex_);
-  if (auto ok =
-          need_state("the handle must be connected", {HandleState::Ready, HandleState::Processing});
-      !ok)
+  if (auto ok = need_state("the handle must be connected",
+                           {HandleState::Ready, HandleState::Processing});
+      !ok) {
     return ok;
+  }
   CommandWaiter waiter(observer);
   request.listener = &waiter;
   auto cookie = connection_->submit(request);
@@ -621,18 +878,33 @@ std::size_t Handle::in_flight() const {
   return connection_ ? connection_->in_flight() : 0;
 }
 
+Result<void> Handle::disconnect() {
+  if (auto ok = refuse_from_callback(); !ok) return ok;
+  Lock lock(mutex_);
+  if (auto ok = need_state("the handle must be connected",
+                           {HandleState::Ready, HandleState::Processing});
+      !ok) {
+    return ok;
+  }
+  return connection_->disconnect(false);
+}
+
 Result<void> Handle::shutdown(bool abandon_pending) {
+  if (auto ok = refuse_from_callback(); !ok) return ok;
   Lock lock(mutex_);
   const HandleState s = state_locked();
-  if (s == HandleState::Ready || s == HandleState::Processing) {
-    if (auto ok = connection_->disconnect(abandon_pending); !ok) return ok;
-  } else if (s == HandleState::Negotiating) {
-    // C-HS-010: leave negotiation politely.
-    if (auto ok = connection_->start_option({engine::OptionKind::Abort, {}, nullptr}); !ok) {
-      return ok;
+  {
+    Dispatching dispatching(this);
+    if (s == HandleState::Ready || s == HandleState::Processing) {
+      if (auto ok = connection_->disconnect(abandon_pending); !ok) return ok;
+    } else if (s == HandleState::Negotiating) {
+      // C-HS-010: leave negotiation politely.
+      if (auto ok = connection_->start_option({engine::OptionKind::Abort, {}, nullptr}); !ok) {
+        return ok;
+      }
+    } else {
+      return {};  // nothing to end
     }
-  } else {
-    return {};  // nothing to end
   }
   while (stream_) {
     if (auto r = poll_locked(-1); !r) connection_->fail(r.error());

@@ -9,6 +9,7 @@
 
 #include <cstdint>
 #include <functional>
+#include <map>
 #include <memory>
 #include <mutex>
 #include <optional>
@@ -16,6 +17,7 @@
 #include <vector>
 
 #include "engine/connection.hpp"
+#include "handle/async_command.hpp"
 #include "handle/handle_settings.hpp"
 #include "handle/handle_state.hpp"
 #include "transport/connector.hpp"
@@ -28,6 +30,10 @@ using DebugCallback = std::function<void(const char* context, const std::string&
 
 // libnbd's LIBNBD_SIZE_* selectors for block_size().
 enum class BlockSizeKind { Minimum = 0, Preferred = 1, Maximum = 2 };
+
+// libnbd's LIBNBD_AIO_DIRECTION_* bits.
+inline constexpr unsigned DIRECTION_READ = 1;
+inline constexpr unsigned DIRECTION_WRITE = 2;
 
 class Handle {
  public:
@@ -46,6 +52,14 @@ class Handle {
   void set_debug_callback(DebugCallback callback);  // empty: print to stderr
 
   // ---- settings (see HandleSettings for when each may change) ----
+  // When a setting may still change.
+  enum class SettableUntil { Connect, ExportChosen, Always };
+  // Checks the state, applies `change` (which may refuse the value) to the
+  // settings, and hands the result to a connection still negotiating.
+  Result<void> change_settings(const char* setting, SettableUntil until,
+                               const std::function<Result<void>(HandleSettings&)>& change);
+  HandleSettings settings() const;
+
   Result<void> set_export_name(std::string name);
   std::string export_name() const;
   Result<void> set_full_info(bool on);
@@ -73,6 +87,9 @@ class Handle {
   // Connects and runs the handshake; returns once the handle is ready (or
   // negotiating, in option mode), or with the reason it is dead.
   Result<void> connect(std::unique_ptr<transport::Connector> connector);
+  // Starts connecting and returns; poll() or the notify calls carry on.
+  Result<void> start_connect(std::unique_ptr<transport::Connector> connector);
+  Result<void> kill_subprocess(int signum);
 
   // ---- state and what the handshake learned ----
   HandleState state() const;
@@ -86,21 +103,58 @@ class Handle {
   Result<bool> extended_headers_negotiated() const;
   Result<bool> can_meta_context(const std::string& name) const;
 
+  // ---- options (option mode) ----
+  // Runs the option and waits for it; `observer` (may be null) sees the
+  // exports and contexts the server lists.
+  Result<void> run_option(engine::OptionKind kind, engine::OptionListener* observer);
+  // Starts the option; `listener` hears how it went during poll() and is
+  // destroyed afterwards.
+  Result<void> start_option(engine::OptionKind kind,
+                            std::unique_ptr<engine::OptionListener> listener);
+
   // ---- commands ----
   // Issues the command and waits for it. `observer` (may be null) sees the
   // read chunks and extents as they arrive.
   Result<void> run(engine::CommandRequest request, engine::CommandListener* observer);
-  // Issues the command; its listener hears the result during poll().
-  Result<std::uint64_t> submit(const engine::CommandRequest& request);
+  // Issues the command and returns its cookie; `command` hears its progress
+  // during poll(). The handle keeps `command` until the command is retired
+  // (by command_completed(), or by on_finished() returning true), and
+  // destroys it at once when the submission fails.
+  Result<std::uint64_t> submit(engine::CommandRequest request,
+                               std::unique_ptr<AsyncCommand> command);
+  // true: completed successfully, now retired; false: still in flight;
+  // an error: it failed (now retired), or the cookie is unknown.
+  Result<bool> command_completed(std::uint64_t cookie);
+  // The cookie of a completed command not yet retired, 0 if commands are in
+  // flight but none is waiting, an error if nothing is in flight at all.
+  Result<std::int64_t> peek_completed() const;
+  // Commands sent or queued and not yet answered.
   std::size_t in_flight() const;
+  Result<void> disconnect();
   // Sends NBD_CMD_DISC (or NBD_OPT_ABORT while negotiating) and waits for
   // the connection to end.
   Result<void> shutdown(bool abandon_pending);
   // One round of the poll loop: 1 when something happened, 0 on timeout.
   Result<int> poll(int timeout_ms);
 
+  // ---- driving the connection from the caller's own loop ----
+  Result<int> fd() const;
+  unsigned direction() const;  // DIRECTION_* bits; 0 when nothing is to be done
+  Result<void> notify_read();
+  Result<void> notify_write();
+
+  engine::Stats stats() const;
+
  private:
-  using Lock = std::unique_lock<std::mutex>;
+  // Recursive, so a callback may ask questions of its own handle; what
+  // would change the handle from inside a callback is refused instead
+  // (refuse_from_callback).
+  using Lock = std::unique_lock<std::recursive_mutex>;
+  friend class AsyncCommand;
+
+  Result<void> refuse_from_callback() const;
+  void command_finished(AsyncCommand& command, const engine::CommandOutcome& outcome);
+  void release_retired();
 
   HandleState state_locked() const;
   Result<void> need_state(const char* what, std::initializer_list<HandleState> allowed) const;
@@ -109,12 +163,6 @@ class Handle {
   Result<void> need_export_info() const;
   const engine::Session& session() const { return connection_->session(); }
   engine::ConnectionConfig make_config() const;
-  // When a setting may still change.
-  enum class SettableUntil { Connect, ExportChosen, Always };
-  // Checks the state, applies `change` to the settings and hands the result
-  // to a connection still negotiating.
-  template <class Change>
-  Result<void> change_setting(const char* setting, SettableUntil until, Change change);
   template <class T>
   T read_setting(T HandleSettings::*member) const;
   void emit_debug(const std::string& message) const;
@@ -122,12 +170,21 @@ class Handle {
   // The poll loop's pieces.
   Result<int> poll_locked(int timeout_ms);
   Result<int> poll_connector(int timeout_ms);
+  // One step of the connector: connected, failed, or still in progress.
+  void step_connector();
   void start_transmission();
   void read_input();
   void write_output();
   void end_if_finished();
 
-  mutable std::mutex mutex_;
+  struct TrackedCommand {
+    std::unique_ptr<AsyncCommand> command;
+    bool done = false;
+    int errnum = 0;
+    std::string message;
+  };
+
+  mutable std::recursive_mutex mutex_;
   HandleSettings settings_;
   std::string name_;
   std::uintptr_t private_data_ = 0;
@@ -139,6 +196,11 @@ class Handle {
   std::unique_ptr<transport::Subprocess> subprocess_;
   std::unique_ptr<engine::Connection> connection_;
   std::optional<Error> connect_error_;  // the transport never connected
+
+  std::map<std::uint64_t, TrackedCommand> tracked_;  // asynchronous commands by cookie
+  std::vector<std::unique_ptr<AsyncCommand>> retired_;  // destroyed once callbacks return
+  std::unique_ptr<engine::OptionListener> async_option_;  // the running aio_opt_* call
+  bool closing_ = false;  // the destructor runs: no more callbacks, only releases
 };
 
 // The API function on whose behalf the current thread runs, for debug

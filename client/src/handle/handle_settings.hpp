@@ -3,6 +3,7 @@
 #pragma once
 
 #include <cstdint>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -21,6 +22,19 @@ struct HandleSettings {
   bool pread_initialize = true;
   bool opt_mode = false;
   std::vector<std::string> meta_contexts;
+
+  // TLS (libnbd's LIBNBD_TLS_* for `tls`): stored now, used once the
+  // library speaks TLS.
+  int tls = 0;
+  std::optional<std::string> tls_certificates;
+  bool tls_verify_peer = true;
+  std::optional<std::string> tls_username;
+  std::optional<std::string> tls_psk_file;
+
+  // What a URI may ask for (libnbd's LIBNBD_ALLOW_TRANSPORT_* and LIBNBD_TLS_*).
+  std::uint32_t uri_allow_transports = 0x07;
+  int uri_allow_tls = 1;
+  bool uri_allow_local_file = false;
 };
 
 }  // namespace nbdref::handle
