@@ -16,6 +16,10 @@ if(NBDREF_URI)
   pkg_check_modules(LIBXML2 REQUIRED IMPORTED_TARGET libxml-2.0>=2.9)
 endif()
 
+# libnbd is a peer, never linked into nbdref: tests build programs against it
+# to compare behaviour, and compare compat/libnbd.h with its header.
+pkg_check_modules(LIBNBD REQUIRED IMPORTED_TARGET libnbd)
+
 # Real NBD peers used by the interop tests. They are programs, never linked.
 find_program(NBDKIT_PROGRAM nbdkit)
 find_program(QEMU_NBD_PROGRAM qemu-nbd)

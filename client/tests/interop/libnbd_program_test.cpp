@@ -1,8 +1,9 @@
-// A C program written only against libnbd's documented synchronous API
-// (tests/capi/libnbd_sync_program.c) is built twice -- with libnbd's own
-// header and library, and unchanged with compat/libnbd.h and nbdref -- and
-// both builds run against the same real server. They must succeed and print
-// the same thing.
+// C programs written only against libnbd's documented API -- synchronous
+// (tests/capi/libnbd_sync_program.c) and asynchronous
+// (tests/capi/libnbd_async_program.c) -- are built twice, with libnbd's own
+// header and library and unchanged with compat/libnbd.h and nbdref, and both
+// builds run against the same real server. They must succeed and print the
+// same thing.
 #include <chrono>
 #include <string>
 #include <vector>
@@ -31,18 +32,28 @@ std::vector<std::string> program_args(const InteropTarget& t) {
   return {"tcp", t.endpoint.host, t.endpoint.port, t.export_name};
 }
 
-void expect_same_behaviour(const std::vector<std::string>& args) {
+void expect_same_behaviour(const char* libnbd_build, const char* nbdref_build,
+                           const std::vector<std::string>& args, const char* last_line) {
   TempDir dir;
-  const auto with_libnbd = run_program(LIBNBD_BUILD, args, dir, "libnbd");
-  const auto with_nbdref = run_program(NBDREF_BUILD, args, dir, "nbdref");
-  EXPECT_NE(with_nbdref.find("done\n"), std::string::npos) << with_nbdref;
+  const auto with_libnbd = run_program(libnbd_build, args, dir, "libnbd");
+  const auto with_nbdref = run_program(nbdref_build, args, dir, "nbdref");
+  EXPECT_NE(with_nbdref.find(last_line), std::string::npos) << with_nbdref;
   EXPECT_EQ(with_nbdref, with_libnbd);
 }
 
 class LibnbdProgram : public ::testing::TestWithParam<std::string> {};
 
-TEST_P(LibnbdProgram, BehavesAsWithLibnbd) {
-  expect_same_behaviour(program_args(interop_target(GetParam())));
+TEST_P(LibnbdProgram, SynchronousBehavesAsWithLibnbd) {
+  expect_same_behaviour(SYNC_LIBNBD, SYNC_NBDREF, program_args(interop_target(GetParam())),
+                        "done\n");
+}
+
+// The asynchronous program writes, so it runs on the writable targets.
+class LibnbdAsyncProgram : public ::testing::TestWithParam<std::string> {};
+
+TEST_P(LibnbdAsyncProgram, BehavesAsWithLibnbd) {
+  expect_same_behaviour(ASYNC_LIBNBD, ASYNC_NBDREF, program_args(interop_target(GetParam())),
+                        "mismatched blocks 0\n");
 }
 
 INSTANTIATE_TEST_SUITE_P(Servers, LibnbdProgram,
@@ -50,9 +61,16 @@ INSTANTIATE_TEST_SUITE_P(Servers, LibnbdProgram,
                                            "NbdServerTcp", "NbdServerReadOnly"),
                          [](const auto& p) { return p.param; });
 
+INSTANTIATE_TEST_SUITE_P(Servers, LibnbdAsyncProgram,
+                         ::testing::Values("NbdkitUnix", "QemuNbdTcp", "NbdServerTcp"),
+                         [](const auto& p) { return p.param; });
+
 // nbd_connect_command: the server runs as a subprocess on a socketpair.
 TEST(LibnbdProgramCommand, BehavesAsWithLibnbdOverASubprocess) {
-  expect_same_behaviour({"command", "nbdkit", "-s", "--exit-with-parent", "memory", "64M"});
+  const std::vector<std::string> args{"command", "nbdkit", "-s", "--exit-with-parent", "memory",
+                                      "64M"};
+  expect_same_behaviour(SYNC_LIBNBD, SYNC_NBDREF, args, "done\n");
+  expect_same_behaviour(ASYNC_LIBNBD, ASYNC_NBDREF, args, "mismatched blocks 0\n");
 }
 
 }  // namespace
