@@ -138,7 +138,12 @@ typedef struct {
 } nbd_extent64_callback;
 #define LIBNBD_HAVE_NBD_EXTENT64_CALLBACK 1
 
+#ifdef __cplusplus
+/* The same empty callback, without C++ warnings about missing fields. */
+#define NBD_NULL_COMPLETION (nbd_completion_callback{NULL, NULL, NULL})
+#else
 #define NBD_NULL_COMPLETION ((nbd_completion_callback) { .callback = NULL })
+#endif
 
 /* ---- handles and errors ---- */
 

@@ -6,17 +6,23 @@
 //   c.connect_unix("/tmp/nbd.sock");
 //   std::vector<std::byte> buf(512);
 //   c.pread(buf, 0);
+//
+// Asynchronous commands return a cookie and call a move-only completion
+// handler from inside poll(); the client owns every handler until the
+// command is retired, and destroys it then (or when the client closes).
 #pragma once
 
 #include <cstddef>
 #include <cstdint>
-#include <functional>
 #include <memory>
+#include <optional>
 #include <span>
 #include <stdexcept>
 #include <string>
 #include <string_view>
 #include <vector>
+
+#include "nbdref/unique_function.hpp"
 
 #define NBDREF_PUBLIC __attribute__((visibility("default")))
 
@@ -61,20 +67,47 @@ enum class BlockSize { Minimum = 0, Preferred = 1, Maximum = 2 };
 // How a piece of a read arrived.
 enum class ReadChunkKind { Data = 1, Hole = 2, Error = 3 };
 
-// One extent of a block status answer, with its absolute offset.
+// One extent of a block status answer, with its absolute offset; lengths
+// and flags are 64 bits wide whatever the server's header form.
 struct Extent {
   std::uint64_t offset = 0;
   std::uint64_t length = 0;
   std::uint64_t flags = 0;  // for base:allocation: 1 hole, 2 reads as zero
 };
 
+enum class Tls { Disable = 0, Allow = 1, Require = 2 };
+
+// What the server listed for NBD_OPT_LIST.
+struct ExportEntry {
+  std::string name;
+  std::string description;
+};
+
+// Traffic so far; a chunk is one message that starts with a magic number.
+struct Stats {
+  std::uint64_t bytes_sent = 0;
+  std::uint64_t bytes_received = 0;
+  std::uint64_t chunks_sent = 0;
+  std::uint64_t chunks_received = 0;
+};
+
 // Sees each piece of a read as it lands in the buffer; return 0, or an
 // errno value to fail the read.
 using ChunkObserver =
-    std::function<int(std::span<const std::byte> data, std::uint64_t offset, ReadChunkKind kind)>;
+    UniqueFunction<int(std::span<const std::byte> data, std::uint64_t offset, ReadChunkKind kind)>;
 // Receives the extents of one metadata context; return 0, or an errno to fail.
-using ExtentObserver = std::function<int(std::string_view context, std::span<const Extent>)>;
-using DebugObserver = std::function<void(std::string_view context, std::string_view message)>;
+using ExtentObserver = UniqueFunction<int(std::string_view context, std::span<const Extent>)>;
+using DebugObserver = UniqueFunction<void(std::string_view context, std::string_view message)>;
+// Called once when an asynchronous command or option ends, with 0 or the
+// errno it failed with. Return true to retire a command at once, false to
+// keep it for command_completed() (options ignore the value).
+using CompletionHandler = UniqueFunction<bool(int errnum)>;
+
+// Which way the connection wants to go next (libnbd's LIBNBD_AIO_DIRECTION_*).
+namespace direction {
+inline constexpr unsigned read = 1;
+inline constexpr unsigned write = 2;
+}  // namespace direction
 
 class NBDREF_PUBLIC Client {
  public:
@@ -102,7 +135,17 @@ class NBDREF_PUBLIC Client {
   void set_handshake_flags(std::uint32_t flags);
   void set_strict_mode(std::uint32_t flags);
   void set_pread_initialize(bool on);
+  void set_opt_mode(bool on);
   void add_meta_context(std::string_view name);
+  std::vector<std::string> meta_contexts() const;
+  void clear_meta_contexts();
+  // TLS settings are kept; this build cannot negotiate TLS yet, so
+  // Tls::Require makes connecting fail with ENOTSUP.
+  void set_tls(Tls mode);
+  void set_tls_certificates(const std::string& directory);
+  void set_tls_verify_peer(bool verify);
+  void set_tls_username(const std::string& username);
+  void set_tls_psk_file(const std::string& path);
 
   // ---- connecting: each returns once the export is ready ----
   void connect_unix(const std::string& path);
@@ -113,8 +156,36 @@ class NBDREF_PUBLIC Client {
   // process is killed and reaped when the client is destroyed.
   void connect_command(std::vector<std::string> argv);
 
+  // ---- connecting without waiting: poll() (or the notify calls) go on ----
+  void aio_connect_unix(const std::string& path);
+  void aio_connect_tcp(const std::string& host, const std::string& port = "10809");
+  void aio_connect_socket(int fd);
+  void aio_connect_command(std::vector<std::string> argv);
+  // Signals the server started by connect_command (0 means SIGTERM).
+  void kill_subprocess(int signum = 0);
+
+  // ---- option mode (set_opt_mode(true) before connecting) ----
+  void opt_go();
+  void opt_abort();
+  void opt_info();
+  std::vector<ExportEntry> opt_list();
+  std::vector<std::string> opt_list_meta_context();
+  std::vector<std::string> opt_set_meta_context();
+  bool opt_structured_reply();  // true when the server agreed
+  bool opt_extended_headers();
+  void aio_opt_go(CompletionHandler on_done = {});
+  void aio_opt_info(CompletionHandler on_done = {});
+  void aio_opt_abort();
+
   // ---- what the server said ----
   std::string state() const;  // "created", "ready", "closed", ...
+  bool is_created() const;
+  bool is_connecting() const;
+  bool is_negotiating() const;
+  bool is_ready() const;
+  bool is_processing() const;
+  bool is_dead() const;
+  bool is_closed() const;
   std::uint64_t size() const;
   bool is_read_only() const;
   bool is_rotational() const;
@@ -136,17 +207,56 @@ class NBDREF_PUBLIC Client {
 
   // ---- commands ----
   void pread(std::span<std::byte> buf, std::uint64_t offset, std::uint32_t flags = 0);
-  void pread(std::span<std::byte> buf, std::uint64_t offset, const ChunkObserver& observer,
+  void pread(std::span<std::byte> buf, std::uint64_t offset, ChunkObserver observer,
              std::uint32_t flags = 0);
   void pwrite(std::span<const std::byte> buf, std::uint64_t offset, std::uint32_t flags = 0);
   void flush(std::uint32_t flags = 0);
   void trim(std::uint64_t count, std::uint64_t offset, std::uint32_t flags = 0);
   void cache(std::uint64_t count, std::uint64_t offset, std::uint32_t flags = 0);
   void zero(std::uint64_t count, std::uint64_t offset, std::uint32_t flags = 0);
-  void block_status(std::uint64_t count, std::uint64_t offset, const ExtentObserver& observer,
+  void block_status(std::uint64_t count, std::uint64_t offset, ExtentObserver observer,
                     std::uint32_t flags = 0);
   // Ends the connection politely and waits for it to close.
   void shutdown(bool abandon_pending = false);
+
+  // ---- asynchronous commands: each returns its cookie ----
+  // Buffers must stay valid until the command ends.
+  std::uint64_t aio_pread(std::span<std::byte> buf, std::uint64_t offset,
+                          CompletionHandler on_done = {}, std::uint32_t flags = 0);
+  std::uint64_t aio_pread(std::span<std::byte> buf, std::uint64_t offset, ChunkObserver observer,
+                          CompletionHandler on_done, std::uint32_t flags = 0);
+  std::uint64_t aio_pwrite(std::span<const std::byte> buf, std::uint64_t offset,
+                           CompletionHandler on_done = {}, std::uint32_t flags = 0);
+  std::uint64_t aio_flush(CompletionHandler on_done = {}, std::uint32_t flags = 0);
+  std::uint64_t aio_trim(std::uint64_t count, std::uint64_t offset, CompletionHandler on_done = {},
+                         std::uint32_t flags = 0);
+  std::uint64_t aio_cache(std::uint64_t count, std::uint64_t offset,
+                          CompletionHandler on_done = {}, std::uint32_t flags = 0);
+  std::uint64_t aio_zero(std::uint64_t count, std::uint64_t offset, CompletionHandler on_done = {},
+                         std::uint32_t flags = 0);
+  std::uint64_t aio_block_status(std::uint64_t count, std::uint64_t offset,
+                                 ExtentObserver observer, CompletionHandler on_done = {},
+                                 std::uint32_t flags = 0);
+  // Sends NBD_CMD_DISC once nothing is in flight; is_closed() follows.
+  void aio_disconnect();
+  // true: done and now retired; false: still in flight. A command that
+  // failed throws (and is retired too).
+  bool command_completed(std::uint64_t cookie);
+  // A completed command not yet retired, if any.
+  std::optional<std::uint64_t> peek_completed() const;
+  std::size_t in_flight() const;
+
+  // ---- driving the connection ----
+  // One round of the poll loop: true if something happened before the timeout.
+  bool poll(int timeout_ms = -1);
+  // For the caller's own event loop: the descriptor, the direction bits to
+  // wait for, and the calls to make when it is ready.
+  int fd() const;
+  unsigned wanted_direction() const;
+  void notify_read();
+  void notify_write();
+
+  Stats stats() const;
 
  private:
   std::unique_ptr<handle::Handle> handle_;

@@ -49,6 +49,7 @@ class CApiInterop : public ::testing::TestWithParam<std::string> {
 class CApiInteropWritable : public CApiInterop {};
 class CApiInteropBlockStatus : public CApiInterop {};
 class CApiInteropReadOnly : public CApiInterop {};
+class CApiInteropMultiConn : public CApiInterop {};
 
 TEST_P(CApiInterop, ReportsSizeAndEveryFlagAsTheServerWasStarted) {
   auto h = connect();
@@ -235,6 +236,44 @@ TEST_P(CApiInterop, UnadvertisedCommandsAreRefused) {
   }
 }
 
+// S-TX-021 (proto.md "Transmission flags"): with NBD_FLAG_CAN_MULTI_CONN,
+// what one connection wrote and flushed is seen by every other. Four
+// connections share the writes (aio, round robin), each flushes, then every
+// connection reads back everything.
+TEST_P(CApiInteropMultiConn, FourConnectionsShareWritesAndSeeEachOther) {
+  constexpr int kConnections = 4, kBlocks = 64, kBlock = 64 * 1024;
+  const std::uint64_t base = 16 << 20;
+  std::vector<HandlePtr> conns;
+  for (int i = 0; i < kConnections; ++i) {
+    conns.push_back(connect());
+    ASSERT_EQ(nbd_can_multi_conn(conns.back().get()), 1);
+  }
+  std::vector<std::vector<char>> blocks;
+  for (int b = 0; b < kBlocks; ++b) blocks.push_back(pattern(kBlock, 1000 + b));
+  for (int b = 0; b < kBlocks; ++b) {
+    ASSERT_GE(nbd_aio_pwrite(conns[b % kConnections].get(), blocks[b].data(), kBlock,
+                             base + std::uint64_t(b) * kBlock, NBD_NULL_COMPLETION, 0),
+              1)
+        << nbd_get_error();
+  }
+  // C-TX-003: each connection's flush comes after the replies to its writes.
+  for (auto& c : conns) {
+    while (nbd_aio_in_flight(c.get()) > 0) ASSERT_GE(nbd_poll(c.get(), 10000), 0);
+    while (nbd_aio_peek_command_completed(c.get()) > 0) {
+      ASSERT_EQ(nbd_aio_command_completed(c.get(), nbd_aio_peek_command_completed(c.get())), 1)
+          << nbd_get_error();
+    }
+    ASSERT_EQ(nbd_flush(c.get(), 0), 0) << nbd_get_error();
+  }
+  std::vector<char> back(kBlock);
+  for (auto& c : conns) {
+    for (int b = 0; b < kBlocks; ++b) {
+      ASSERT_EQ(nbd_pread(c.get(), back.data(), kBlock, base + std::uint64_t(b) * kBlock, 0), 0);
+      ASSERT_EQ(back, blocks[b]) << "block " << b;
+    }
+  }
+}
+
 std::string param_name(const ::testing::TestParamInfo<std::string>& p) {
   return p.param;
 }
@@ -250,6 +289,11 @@ INSTANTIATE_TEST_SUITE_P(Servers, CApiInteropWritable,
 INSTANTIATE_TEST_SUITE_P(Servers, CApiInteropBlockStatus,
                          ::testing::ValuesIn(interop_target_names([](const ExpectedFlags& f) {
                            return !f.read_only && f.base_allocation;
+                         })),
+                         param_name);
+INSTANTIATE_TEST_SUITE_P(Servers, CApiInteropMultiConn,
+                         ::testing::ValuesIn(interop_target_names([](const ExpectedFlags& f) {
+                           return !f.read_only && f.multi_conn && f.flush;
                          })),
                          param_name);
 INSTANTIATE_TEST_SUITE_P(Servers, CApiInteropReadOnly,
