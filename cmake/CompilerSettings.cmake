@@ -12,6 +12,8 @@ if(NBDREF_SANITIZE)
                              -fno-omit-frame-pointer)
   add_compile_options(${NBDREF_SANITIZER_FLAGS})
   add_link_options(${NBDREF_SANITIZER_FLAGS})
+  # For programs built outside CMake's view (the install test).
+  string(JOIN " " NBDREF_SANITIZER_FLAGS_STRING ${NBDREF_SANITIZER_FLAGS})
 endif()
 
 if(NBDREF_FUZZ)
