@@ -327,6 +327,13 @@ extern int nbd_connect_socket (struct nbd_handle *h, int sock);
 /* Runs argv with its stdin and stdout connected to the handle. */
 extern int nbd_connect_command (struct nbd_handle *h, char **argv);
 #define LIBNBD_HAVE_NBD_CONNECT_COMMAND 1
+/* Runs argv handing it a listening socket the systemd way (LISTEN_FDS). */
+extern int nbd_connect_systemd_socket_activation (struct nbd_handle *h,
+                                                  char **argv);
+#define LIBNBD_HAVE_NBD_CONNECT_SYSTEMD_SOCKET_ACTIVATION 1
+extern int nbd_connect_vsock (struct nbd_handle *h, uint32_t cid,
+                              uint32_t port);
+#define LIBNBD_HAVE_NBD_CONNECT_VSOCK 1
 
 /* ---- what the server said about the export (1 true, 0 false, -1 error) ---- */
 
@@ -417,6 +424,12 @@ extern int nbd_aio_connect_socket (struct nbd_handle *h, int sock);
 #define LIBNBD_HAVE_NBD_AIO_CONNECT_SOCKET 1
 extern int nbd_aio_connect_command (struct nbd_handle *h, char **argv);
 #define LIBNBD_HAVE_NBD_AIO_CONNECT_COMMAND 1
+extern int nbd_aio_connect_systemd_socket_activation (struct nbd_handle *h,
+                                                      char **argv);
+#define LIBNBD_HAVE_NBD_AIO_CONNECT_SYSTEMD_SOCKET_ACTIVATION 1
+extern int nbd_aio_connect_vsock (struct nbd_handle *h, uint32_t cid,
+                                  uint32_t port);
+#define LIBNBD_HAVE_NBD_AIO_CONNECT_VSOCK 1
 
 /* ---- asynchronous options ---- */
 
@@ -549,6 +562,9 @@ extern int nbd_supports_tls (struct nbd_handle *h);
 #define LIBNBD_HAVE_NBD_SUPPORTS_TLS 1
 extern int nbd_supports_uri (struct nbd_handle *h);
 #define LIBNBD_HAVE_NBD_SUPPORTS_URI 1
+/* libnbd 1.18: whether this machine can make vsock connections. */
+extern int nbd_supports_vsock (struct nbd_handle *h);
+#define LIBNBD_HAVE_NBD_SUPPORTS_VSOCK 1
 /* Signals the server started by nbd_connect_command (0 means SIGTERM). */
 extern int nbd_kill_subprocess (struct nbd_handle *h, int signum);
 #define LIBNBD_HAVE_NBD_KILL_SUBPROCESS 1

@@ -155,6 +155,10 @@ class NBDREF_PUBLIC Client {
   // Runs argv with its stdin and stdout connected to the client; the
   // process is killed and reaped when the client is destroyed.
   void connect_command(std::vector<std::string> argv);
+  // Runs argv with a listening socket handed over the systemd way
+  // (LISTEN_FDS), as qemu-nbd and nbdkit accept it.
+  void connect_systemd_socket_activation(std::vector<std::string> argv);
+  void connect_vsock(std::uint32_t cid, std::uint32_t port);
 
   // ---- connecting without waiting: poll() (or the notify calls) go on ----
   void aio_connect_unix(const std::string& path);

@@ -81,6 +81,16 @@ NBDREF_EXPORT int nbd_aio_connect_command(nbd_handle* h, char** argv) {
                [&] { return transport::connect_command(arguments(argv)); });
 }
 
+NBDREF_EXPORT int nbd_aio_connect_vsock(nbd_handle* h, uint32_t cid, uint32_t port) {
+  return start(h, "nbd_aio_connect_vsock", [&] { return transport::connect_vsock(cid, port); });
+}
+
+NBDREF_EXPORT int nbd_aio_connect_systemd_socket_activation(nbd_handle* h, char** argv) {
+  if (!argv) return nbd_connect_systemd_socket_activation(h, nullptr);  // records EFAULT
+  return start(h, "nbd_aio_connect_systemd_socket_activation",
+               [&] { return transport::connect_systemd_socket_activation(arguments(argv)); });
+}
+
 // ---- states ----
 
 NBDREF_EXPORT int nbd_aio_is_created(nbd_handle* h) { return in_state(h, HandleState::Created); }

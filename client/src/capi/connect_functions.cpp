@@ -40,3 +40,21 @@ NBDREF_EXPORT int nbd_connect_command(nbd_handle* h, char** argv) {
     return to_int(fn, h->impl.connect(transport::connect_command(std::move(args))));
   });
 }
+
+NBDREF_EXPORT int nbd_connect_vsock(nbd_handle* h, uint32_t cid, uint32_t port) {
+  return entry("nbd_connect_vsock", -1, [&](const char* fn) {
+    return to_int(fn, h->impl.connect(transport::connect_vsock(cid, port)));
+  });
+}
+
+NBDREF_EXPORT int nbd_connect_systemd_socket_activation(nbd_handle* h, char** argv) {
+  return entry("nbd_connect_systemd_socket_activation", -1, [&](const char* fn) {
+    if (missing(fn, argv, "argv")) return -1;
+    std::vector<std::string> args;
+    for (char** a = argv; *a; ++a) args.emplace_back(*a);
+    return to_int(fn,
+                  h->impl.connect(transport::connect_systemd_socket_activation(std::move(args))));
+  });
+}
+
+NBDREF_EXPORT int nbd_supports_vsock(nbd_handle*) { return transport::vsock_supported() ? 1 : 0; }

@@ -178,6 +178,12 @@ void Client::connect_socket(int fd) { check(handle_->connect(transport::connect_
 void Client::connect_command(std::vector<std::string> argv) {
   check(handle_->connect(transport::connect_command(std::move(argv))));
 }
+void Client::connect_systemd_socket_activation(std::vector<std::string> argv) {
+  check(handle_->connect(transport::connect_systemd_socket_activation(std::move(argv))));
+}
+void Client::connect_vsock(std::uint32_t cid, std::uint32_t port) {
+  check(handle_->connect(transport::connect_vsock(cid, port)));
+}
 void Client::aio_connect_unix(const std::string& path) {
   check(handle_->start_connect(transport::connect_unix(path)));
 }

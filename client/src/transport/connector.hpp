@@ -5,6 +5,7 @@
 // libnbd.
 #pragma once
 
+#include <cstdint>
 #include <memory>
 #include <string>
 #include <vector>
@@ -41,10 +42,11 @@ class Connector {
   virtual int fd() const = 0;
   // The connected socket, once step() has returned Connected; empty before.
   virtual UniqueFd take_socket() = 0;
-  // The child serving the connection; only connect_command has one.
+  // The child serving the connection; only connect_command and
+  // connect_systemd_socket_activation have one.
   virtual std::unique_ptr<Subprocess> take_subprocess() { return nullptr; }
   // What is being connected to, for messages: "unix:/tmp/sock",
-  // "tcp:localhost:10809", "command: nbdkit -s memory 1G".
+  // "tcp:localhost:10809", "command: nbdkit -s memory 1G", "vsock:2:10809".
   virtual std::string describe() const = 0;
 };
 
@@ -74,5 +76,24 @@ std::unique_ptr<Connector> connect_socket(int fd);
 // stdin and stdout, and connects to the other end. Fails with EINVAL for an
 // empty argv, or with the errno of starting the program, named in the message.
 std::unique_ptr<Connector> connect_command(std::vector<std::string> argv);
+
+// Runs argv (argv[0] looked up in PATH) as systemd's socket activation would:
+// it gets a Unix socket, already listening in a private temporary directory,
+// as descriptor 3, announced by LISTEN_PID, LISTEN_FDS=1 and
+// LISTEN_FDNAMES=nbd in its environment; we connect to that socket. The
+// directory goes with the Subprocess and is removed after the child has been
+// reaped. Fails with EINVAL for an empty argv, or with the errno of creating
+// the directory or socket or of starting the program, named in the message.
+std::unique_ptr<Connector> connect_systemd_socket_activation(std::vector<std::string> argv);
+
+// An AF_VSOCK stream connection to `port` of the virtual machine or host
+// `cid` (VMADDR_CID_HOST is the host, VMADDR_CID_LOCAL this machine). Fails
+// with EAFNOSUPPORT, saying so, when the kernel has no vsock support, else
+// with connect(2)'s errno (ETIMEDOUT, ECONNRESET, ENODEV...).
+std::unique_ptr<Connector> connect_vsock(std::uint32_t cid, std::uint32_t port);
+
+// Whether this kernel can create vsock sockets at all; whether a given CID
+// can be reached is only found out by connecting.
+bool vsock_supported();
 
 }  // namespace nbdref::transport

@@ -1,10 +1,15 @@
-// A child process serving NBD on its stdin and stdout (the connect-command
-// method). The object guarantees the child is reaped: no zombie outlives it.
+// A child process serving NBD: on its stdin and stdout (connect_command), or
+// on a listening socket it was handed (systemd socket activation). The object
+// guarantees the child is reaped: no zombie outlives it.
 #pragma once
 
 #include <sys/types.h>
 
+#include <optional>
+#include <utility>
+
 #include "error/error.hpp"
+#include "transport/socket_directory.hpp"
 
 namespace nbdref::transport {
 
@@ -12,6 +17,10 @@ class Subprocess {
  public:
   // Adopts `pid`, a child of this process that nobody else will wait for.
   explicit Subprocess(pid_t pid) : pid_(pid) {}
+  // The same, also taking charge of the directory holding the socket the
+  // child listens on, which is removed once the child has been reaped.
+  Subprocess(pid_t pid, SocketDirectory socket_directory)
+      : pid_(pid), socket_directory_(std::move(socket_directory)) {}
   Subprocess(const Subprocess&) = delete;
   Subprocess& operator=(const Subprocess&) = delete;
 
@@ -32,6 +41,9 @@ class Subprocess {
   bool still_ours() const;
 
   pid_t pid_;
+  // A member, so that it is destroyed after the destructor's body has reaped
+  // the child: the socket never vanishes under a server still running.
+  std::optional<SocketDirectory> socket_directory_;
 };
 
 }  // namespace nbdref::transport

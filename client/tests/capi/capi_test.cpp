@@ -2,6 +2,8 @@
 // connect methods and thread safety. The server is nbdkit run with
 // nbd_connect_command, so every test has a fresh one.
 #include <fcntl.h>
+#include <linux/vm_sockets.h>
+#include <sys/socket.h>
 #include <signal.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -350,6 +352,48 @@ TEST(CApiThreads, ConcurrentCallsOnOneHandle) {
   }
   for (auto& th : threads) th.join();
   EXPECT_EQ(failures, 0);
+}
+
+}  // namespace
+}  // namespace nbdref::test
+
+namespace nbdref::test {
+namespace {
+
+TEST(CApiConnect, SystemdSocketActivationWithQemuNbd) {
+  TempDir dir;
+  const auto image = dir.create_sparse_file("disk.img", 2 << 20);
+  for (bool async : {false, true}) {
+    auto h = make_handle();
+    std::vector<std::string> args{"qemu-nbd", "-f", "raw", "-x", "disk", image};
+    std::vector<char*> argv;
+    for (auto& a : args) argv.push_back(a.data());
+    argv.push_back(nullptr);
+    ASSERT_EQ(nbd_set_export_name(h.get(), "disk"), 0);
+    if (async) {
+      ASSERT_EQ(nbd_aio_connect_systemd_socket_activation(h.get(), argv.data()), 0)
+          << nbd_get_error();
+      while (nbd_aio_is_connecting(h.get())) ASSERT_GE(nbd_poll(h.get(), 5000), 0);
+    } else {
+      ASSERT_EQ(nbd_connect_systemd_socket_activation(h.get(), argv.data()), 0)
+          << nbd_get_error();
+    }
+    EXPECT_EQ(nbd_get_size(h.get()), 2 << 20);
+    char buf[512];
+    EXPECT_EQ(nbd_pread(h.get(), buf, sizeof buf, 0, 0), 0) << nbd_get_error();
+  }
+}
+
+TEST(CApiConnect, VsockFailsCleanlyWithoutAListener) {
+  auto h = make_handle();
+  // Port 1 of the local CID: nothing listens there in a test machine.
+  EXPECT_EQ(nbd_connect_vsock(h.get(), 1, 1), -1);
+  EXPECT_NE(nbd_get_errno(), 0);
+  EXPECT_NE(std::strstr(nbd_get_error(), "vsock"), nullptr) << nbd_get_error();
+  EXPECT_STREQ(nbd_connection_state(h.get()), "dead");
+  const int probe = ::socket(AF_VSOCK, SOCK_STREAM, 0);
+  EXPECT_EQ(nbd_supports_vsock(h.get()), probe >= 0 ? 1 : 0);
+  if (probe >= 0) ::close(probe);
 }
 
 }  // namespace
