@@ -718,9 +718,14 @@ void Negotiator::on_error_reply(Bytes payload) {
         next_step();
         return;
       }
+      core_.session.export_info = ExportInfo{};
       fail_request(Error{errno_for_option_error(type), text});
       return;
     case Step::Info:
+      // What an earlier INFO said was about another export: forget it.
+      core_.session.export_info = ExportInfo{};
+      fail_request(Error{errno_for_option_error(type), text});
+      return;
     case Step::List:
     case Step::ListMetaContext:
       pending_contexts_.clear();

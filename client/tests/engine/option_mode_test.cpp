@@ -208,3 +208,23 @@ TEST(OptionModeDeath, ListenerHearsOfAViolation) {
 
 }  // namespace
 }  // namespace nbdref::test
+
+namespace nbdref::test {
+namespace {
+
+TEST(OptionModeInfo, FailedInfoForgetsTheEarlierExport) {
+  auto owner = negotiating_harness();
+  auto& h = *owner;
+  RecordingOptionListener l;
+  ASSERT_TRUE(h.conn().start_option({OptionKind::Info, {}, &l}));
+  h.option();
+  h.server_sends(info_export(NBD_OPT_INFO, 4096, NBD_FLAG_HAS_FLAGS) + ack(NBD_OPT_INFO));
+  ASSERT_TRUE(h.session().export_info.known);
+  ASSERT_TRUE(h.conn().start_option({OptionKind::Info, {}, &l}));
+  h.option();
+  h.server_sends(option_reply(NBD_OPT_INFO, NBD_REP_ERR_UNKNOWN));
+  EXPECT_FALSE(h.session().export_info.known);
+}
+
+}  // namespace
+}  // namespace nbdref::test
