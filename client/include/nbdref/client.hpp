@@ -139,8 +139,8 @@ class NBDREF_PUBLIC Client {
   void add_meta_context(std::string_view name);
   std::vector<std::string> meta_contexts() const;
   void clear_meta_contexts();
-  // TLS settings are kept; this build cannot negotiate TLS yet, so
-  // Tls::Require makes connecting fail with ENOTSUP.
+  // TLS settings are kept; this build cannot negotiate TLS yet, so asking
+  // for anything but Tls::Disable throws ENOTSUP.
   void set_tls(Tls mode);
   void set_tls_certificates(const std::string& directory);
   void set_tls_verify_peer(bool verify);

@@ -1,8 +1,8 @@
 // TLS and URI settings. They are validated and kept as libnbd keeps them;
 // this build cannot negotiate TLS or parse URIs yet, and says so exactly as
 // a libnbd built without GnuTLS or libxml2 would: nbd_supports_tls() and
-// nbd_supports_uri() are false, and a connection that needs either fails
-// with ENOTSUP.
+// nbd_supports_uri() are false, nbd_set_tls() above LIBNBD_TLS_DISABLE
+// fails with ENOTSUP, and connecting by URI fails with ENOTSUP.
 #include <pwd.h>
 #include <unistd.h>
 
@@ -39,6 +39,10 @@ NBDREF_EXPORT int nbd_set_tls(nbd_handle* h, int tls) {
   return entry("nbd_set_tls", -1, [&](const char* fn) {
     return change(h, fn, "the TLS mode", [tls](HandleSettings& s) -> Result<void> {
       if (auto ok = check_tls_mode(tls); !ok) return ok;
+      // As a libnbd built without GnuTLS: asking for TLS fails at once.
+      if (tls != LIBNBD_TLS_DISABLE) {
+        return failure(ENOTSUP, "this build has no TLS support (see nbd_supports_tls)");
+      }
       s.tls = tls;
       return {};
     });

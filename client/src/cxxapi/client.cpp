@@ -151,6 +151,10 @@ void change(handle::Handle& h, const char* what, Apply apply) {
 }  // namespace
 
 void Client::set_tls(Tls mode) {
+  if (mode != Tls::Disable) {
+    // As a libnbd built without GnuTLS.
+    throw ClientError(ENOTSUP, "this build has no TLS support");
+  }
   change(*handle_, "the TLS mode", [&](auto& s) { s.tls = static_cast<int>(mode); });
 }
 void Client::set_tls_certificates(const std::string& directory) {

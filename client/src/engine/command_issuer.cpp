@@ -156,13 +156,16 @@ Result<void> CommandIssuer::check(const CommandRequest& r) const {
 }
 
 Result<std::uint64_t> CommandIssuer::submit(const CommandRequest& request) {
+  // Zeroed before any check, so even a refused read never exposes stale
+  // memory (libnbd's nbd_set_pread_initialize).
+  if (request.type == NBD_CMD_READ && core_.config.pread_initialize && request.read_buffer &&
+      request.length > 0 && request.length <= MAX_DATA_REQUEST) {
+    std::memset(request.read_buffer, 0, request.length);
+  }
   if (auto ok = check(request); !ok) return tl::unexpected(ok.error());
   Command& c = core_.commands.add(core_.next_cookie++);
   c.request = request;
   c.output_start = core_.output.enqueued();
-  if (request.type == NBD_CMD_READ && core_.config.pread_initialize && request.length > 0) {
-    std::memset(request.read_buffer, 0, request.length);
-  }
   encode(c);
   if (core_.debugging()) {
     core_.debug("issued " + describe_command(request.type) + " cookie " + std::to_string(c.cookie) +

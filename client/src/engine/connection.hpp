@@ -64,6 +64,12 @@ class Connection {
   Result<std::uint64_t> submit(const CommandRequest& request) { return issuer_.submit(request); }
   Result<void> disconnect(bool abandon_pending) { return issuer_.disconnect(abandon_pending); }
   std::size_t in_flight() const { return core_.commands.size(); }
+  // Bytes of a request are waiting to be sent, or a reply has arrived in
+  // part: libnbd calls the handle "processing" then, and "ready" when it
+  // only waits for replies.
+  bool mid_exchange() const {
+    return core_.output.pending_bytes() > 0 || !core_.input.empty() || reader_.mid_reply();
+  }
   const Stats& stats() const { return core_.stats; }
 
   // The transport failed: the connection dies with `e`.

@@ -39,6 +39,7 @@ struct ExportInfo {
 
 // The negotiated state of one connection.
 struct Session {
+  bool greeted = false;  // the server's greeting has been read
   Protocol protocol = Protocol::FixedNewstyle;
   std::uint16_t server_handshake_flags = 0;
   std::uint32_t client_flags = 0;

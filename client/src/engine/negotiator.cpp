@@ -192,6 +192,7 @@ void Negotiator::on_greeting_prefix() {
   }
   core_.input.consume(GREETING_PREFIX_SIZE);
   ++core_.stats.chunks_received;
+  core_.session.greeted = true;
   state_ =
       *style == GreetingStyle::Oldstyle ? State::AwaitOldstyleRest : State::AwaitHandshakeFlags;
 }

@@ -29,6 +29,8 @@ class ReplyReader {
   void direct_received(std::size_t n);
   // The server closed its side.
   void on_eof();
+  // Part of a reply has been read.
+  bool mid_reply() const { return state_ != State::AwaitMagic; }
 
  private:
   enum class State {

@@ -154,7 +154,7 @@ HandleState Handle::state_locked() const {
     case Phase::Negotiating:
       return HandleState::Negotiating;
     case Phase::Ready:
-      return connection_->in_flight() > 0 ? HandleState::Processing : HandleState::Ready;
+      return connection_->mid_exchange() ? HandleState::Processing : HandleState::Ready;
     case Phase::Dead:
       return HandleState::Dead;
     case Phase::Closed:
@@ -287,7 +287,11 @@ Result<void> Handle::set_handshake_flags(std::uint32_t flags) {
                         assign(&HandleSettings::handshake_flags, flags));
 }
 std::uint32_t Handle::handshake_flags() const {
-  return read_setting(&HandleSettings::handshake_flags);
+  Lock lock(mutex_);
+  // Once the server has spoken, the flags both sides agreed on (the client
+  // flag bits have the same values as libnbd's handshake flags).
+  if (connection_ && session().greeted) return session().client_flags;
+  return settings_.handshake_flags;
 }
 
 Result<void> Handle::set_strict_mode(std::uint32_t flags) {
@@ -351,7 +355,8 @@ Result<void> Handle::need_session() const {
 
 Result<void> Handle::need_export_info() const {
   if (auto ok = need_state("the handle must be connected to an export",
-                           {HandleState::Negotiating, HandleState::Ready, HandleState::Processing});
+                           {HandleState::Negotiating, HandleState::Ready, HandleState::Processing,
+                            HandleState::Closed});
       !ok) {
     return ok;
   }
@@ -434,7 +439,8 @@ Result<bool> Handle::extended_headers_negotiated() const {
 
 Result<bool> Handle::can_meta_context(const std::string& name) const {
   Lock lock(mutex_);
-  if (auto ok = need_export_info(); !ok) return tl::unexpected(ok.error());
+  // Also while negotiating: after SET_META_CONTEXT the selection is known.
+  if (auto ok = need_session(); !ok) return tl::unexpected(ok.error());
   for (const auto& c : session().meta_contexts) {
     if (c.name == name) return true;
   }
@@ -449,11 +455,6 @@ Result<void> Handle::start_connect(std::unique_ptr<transport::Connector> connect
   if (auto ok = need_state("connecting needs a newly created handle", {HandleState::Created});
       !ok) {
     return ok;
-  }
-  if (settings_.tls == 2) {
-    // Like a libnbd built without GnuTLS: TLS was required and cannot be had.
-    connect_error_ = Error{ENOTSUP, "TLS is required but this build has no TLS support"};
-    return tl::unexpected(*connect_error_);
   }
   emit_debug("connecting to " + connector->describe());
   connector_ = std::move(connector);
@@ -892,18 +893,20 @@ Result<void> Handle::disconnect() {
 Result<void> Handle::shutdown(bool abandon_pending) {
   if (auto ok = refuse_from_callback(); !ok) return ok;
   Lock lock(mutex_);
-  const HandleState s = state_locked();
+  if (auto ok = need_state("shutting down needs a connection",
+                           {HandleState::Negotiating, HandleState::Ready, HandleState::Processing});
+      !ok) {
+    return ok;
+  }
   {
     Dispatching dispatching(this);
-    if (s == HandleState::Ready || s == HandleState::Processing) {
-      if (auto ok = connection_->disconnect(abandon_pending); !ok) return ok;
-    } else if (s == HandleState::Negotiating) {
+    if (state_locked() == HandleState::Negotiating) {
       // C-HS-010: leave negotiation politely.
       if (auto ok = connection_->start_option({engine::OptionKind::Abort, {}, nullptr}); !ok) {
         return ok;
       }
-    } else {
-      return {};  // nothing to end
+    } else if (auto ok = connection_->disconnect(abandon_pending); !ok) {
+      return ok;
     }
   }
   while (stream_) {

@@ -184,8 +184,10 @@ TEST(CApiStates, ShutdownCloses) {
   EXPECT_STREQ(nbd_connection_state(h.get()), "closed");
   char buf[512];
   EXPECT_EQ(nbd_pread(h.get(), buf, sizeof buf, 0, 0), -1);
-  EXPECT_EQ(nbd_shutdown(h.get(), 0), 0);   // nothing left to end
-  EXPECT_EQ(nbd_shutdown(h.get(), 1), -1);  // unknown flag
+  EXPECT_EQ(nbd_shutdown(h.get(), 0), -1);  // nothing left to end
+  EXPECT_EQ(nbd_get_errno(), EINVAL);
+  auto fresh = make_handle();
+  EXPECT_EQ(nbd_shutdown(fresh.get(), 1), -1);  // unknown flag
   EXPECT_EQ(nbd_get_errno(), EINVAL);
 }
 
