@@ -132,6 +132,13 @@ Result<void> CommandIssuer::check(const CommandRequest& r) const {
     return failure(ERANGE, name + ": length " + std::to_string(r.length) +
                                " needs extended headers, which were not negotiated");
   }
+  if (s.extended_headers && r.type == NBD_CMD_WRITE && r.length == 0) {
+    // X-C-016 (proto-extended-headers.md "Command flags"): a write must carry
+    // NBD_CMD_FLAG_PAYLOAD_LEN, and that flag announces a nonzero payload, so
+    // an empty write has no valid form once extended headers are in use.
+    return failure(EINVAL,
+                   name + ": an empty write cannot be sent with extended headers [X-C-016]");
+  }
   if ((strict & STRICT_ZERO_SIZE) && r.length == 0) {
     // C-TX-020, C-TX-022, C-TX-027, C-TX-030, C-BS-013.
     return failure(EINVAL, name + ": zero-length request");

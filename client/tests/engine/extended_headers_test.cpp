@@ -51,6 +51,27 @@ TEST_P(ExtendedHeaders, RequestsAreThirtyTwoBytesAndWriteCarriesPayloadLen) {
   EXPECT_EQ(l.outcomes[1].errnum, 0);
 }
 
+// X-C-016: WRITE must set PAYLOAD_LEN and that flag promises a nonzero
+// payload, so an empty write is refused even with strict mode off.
+TEST_P(ExtendedHeaders, EmptyWriteIsRefusedWhateverTheStrictMode) {
+  engine::ConnectionConfig config;
+  config.strict = 0;
+  auto h = make(std::move(config));
+  h.handshake_extended(1 << 20, RW_FLAGS);
+  RecordingListener l;
+  CommandRequest w;
+  w.type = NBD_CMD_WRITE;
+  w.offset = 0;
+  w.length = 0;
+  w.listener = &l;
+  auto c = h.conn().submit(w);
+  ASSERT_FALSE(c);
+  EXPECT_EQ(c.error().errnum, EINVAL);
+  EXPECT_NE(c.error().message.find("X-C-016"), std::string::npos) << c.error().message;
+  EXPECT_TRUE(h.client_silent());
+  EXPECT_EQ(h.phase(), Phase::Ready);
+}
+
 TEST_P(ExtendedHeaders, ReadThroughExtendedChunks) {
   auto h = make();
   h.handshake_extended(1 << 20, RW_FLAGS);
