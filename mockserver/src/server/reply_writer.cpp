@@ -1,0 +1,89 @@
+#include "server/reply_writer.hpp"
+
+#include "wire/constants.hpp"
+#include "wire/limits.hpp"
+#include "wire/reply.hpp"
+
+namespace nbdref::mock {
+
+using namespace wire;
+
+void ReplyWriter::chunk_header(const RequestHeader& req, bool last, std::uint16_t type,
+                               std::uint64_t length) {
+  // S-SR-014: DONE on the final chunk only; S-TX-002: the cookie echoed as is.
+  ChunkHeader h{static_cast<std::uint16_t>(last ? NBD_REPLY_FLAG_DONE : 0), type, req.cookie,
+                req.offset, length};
+  Writer w(out_);
+  // X-S-006: the extended header repeats the request's offset.
+  if (extended()) {
+    encode_extended_reply_header(h, w);
+  } else {
+    encode_structured_reply_header(h, w);
+  }
+}
+
+void ReplyWriter::success(const RequestHeader& req) {
+  if (extended()) {
+    done(req);
+    return;
+  }
+  Writer w(out_);
+  encode_simple_reply({0, req.cookie}, w);
+}
+
+void ReplyWriter::done(const RequestHeader& req) {
+  chunk_header(req, true, NBD_REPLY_TYPE_NONE, 0);
+}
+
+void ReplyWriter::error(const RequestHeader& req, std::uint32_t error, std::string_view message) {
+  Writer w(out_);
+  if (!chunks()) {
+    encode_simple_reply({error, req.cookie}, w);
+    return;
+  }
+  // S-SR-030: the message is a string, at most 4096 bytes.
+  message = message.substr(0, MAX_STRING_LENGTH);
+  chunk_header(req, true, NBD_REPLY_TYPE_ERROR, ERROR_CHUNK_MIN_SIZE + message.size());
+  encode_error_chunk({error, message, std::nullopt}, w);
+}
+
+std::span<std::uint8_t> ReplyWriter::simple_read(const RequestHeader& req, std::size_t length) {
+  Writer w(out_);
+  encode_simple_reply({0, req.cookie}, w);
+  const std::size_t start = out_.size();
+  out_.resize(start + length);
+  return {out_.data() + start, length};
+}
+
+std::span<std::uint8_t> ReplyWriter::offset_data(const RequestHeader& req, std::uint64_t offset,
+                                                 std::size_t length, bool last) {
+  chunk_header(req, last, NBD_REPLY_TYPE_OFFSET_DATA, OFFSET_DATA_PREFIX_SIZE + length);
+  Writer w(out_);
+  w.be64(offset);
+  const std::size_t start = out_.size();
+  out_.resize(start + length);
+  return {out_.data() + start, length};
+}
+
+void ReplyWriter::offset_hole(const RequestHeader& req, std::uint64_t offset, std::uint32_t length,
+                              bool last) {
+  chunk_header(req, last, NBD_REPLY_TYPE_OFFSET_HOLE, OFFSET_HOLE_SIZE);
+  Writer w(out_);
+  encode_offset_hole({offset, length}, w);
+}
+
+void ReplyWriter::block_status(const RequestHeader& req, std::uint32_t context_id,
+                               std::span<const BlockDescriptor> descriptors, bool last) {
+  Writer w(out_);
+  if (extended()) {
+    chunk_header(req, last, NBD_REPLY_TYPE_BLOCK_STATUS_EXT,
+                 8 + BLOCK_STATUS_EXT_DESCRIPTOR_SIZE * descriptors.size());
+    encode_block_status_ext(context_id, descriptors, w);
+  } else {
+    chunk_header(req, last, NBD_REPLY_TYPE_BLOCK_STATUS,
+                 4 + BLOCK_STATUS_DESCRIPTOR_SIZE * descriptors.size());
+    encode_block_status(context_id, descriptors, w);
+  }
+}
+
+}  // namespace nbdref::mock
