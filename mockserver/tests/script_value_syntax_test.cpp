@@ -128,9 +128,27 @@ TEST(ScriptValueSyntax, MalformedBytesAreRefused) {
   EXPECT_EQ(complaint("hex:abc", BYTES), "odd number of hex digits in 'hex:abc'");
   EXPECT_EQ(complaint("hex:zz", BYTES), "bad hex digit in 'hex:zz'");
   EXPECT_EQ(complaint("00ff", BYTES),
-            "bytes are written hex:00ff, \"text\" or zeros:N, not '00ff'");
+            "bytes are written hex:00ff, \"text\", zeros:N or repeat:N:BYTES, not '00ff'");
   EXPECT_EQ(complaint("zeros:lots", BYTES), "bad number 'lots'");
   EXPECT_EQ(complaint(R"("ab)", BYTES), "unterminated quote");
+}
+
+TEST(ScriptValueSyntax, RepeatedBytesAreExpandedAndKeepTheirSpelling) {
+  EXPECT_EQ(parsed("repeat:3:hex:00ff", BYTES),
+            Value::of_bytes({0, 0xff, 0, 0xff, 0, 0xff}, "repeat:3:hex:00ff"));
+  EXPECT_EQ(parsed(R"(repeat:2:"ab")", BYTES),
+            Value::of_bytes({'a', 'b', 'a', 'b'}, R"(repeat:2:"ab")"));
+  EXPECT_EQ(parsed("repeat:0:hex:01", BYTES), Value::of_bytes({}, "repeat:0:hex:01"));
+  EXPECT_EQ(format_value(parsed("repeat:1M:hex:0000020000000000", BYTES)),
+            "repeat:1M:hex:0000020000000000");
+}
+
+TEST(ScriptValueSyntax, MalformedRepeatedBytesAreRefused) {
+  EXPECT_EQ(complaint("repeat:3", BYTES),
+            "repeated bytes are written repeat:N:BYTES, not 'repeat:3'");
+  EXPECT_EQ(complaint("repeat:x:hex:00", BYTES), "bad number 'x'");
+  EXPECT_EQ(complaint("repeat:2:hex:", BYTES), "'repeat:2:hex:' repeats no bytes");
+  EXPECT_EQ(complaint("repeat:1G:hex:0000", BYTES), "'repeat:1G:hex:0000' is more than 1G");
 }
 
 TEST(ScriptValueSyntax, ZerosAreCappedAtOneGibibyte) {

@@ -47,7 +47,9 @@ void ConnectionCore::die_after_flush(Error e) {
 
 void ConnectionCore::violation(const std::string& what, const char* clause) {
   std::string message = "protocol violation by the server: " + what;
-  if (clause) message += std::string(" [") + clause + "]";
+  // A decode error's text already ends with its clause: name it once.
+  const std::string cited = clause ? std::string("[") + clause + "]" : std::string();
+  if (clause && message.find(cited) == std::string::npos) message += " " + cited;
   die(Error{EPROTO, std::move(message)});
 }
 

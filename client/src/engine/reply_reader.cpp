@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <cerrno>
 #include <cstring>
+#include <limits>
 
 #include "wire/constants.hpp"
 #include "wire/limits.hpp"
@@ -13,12 +14,14 @@ namespace {
 
 using namespace wire;
 
-// Largest payload buffered for one status or error chunk. Status chunks
-// should carry at most 2^20 descriptors (S-BS-046); error chunks hold a
-// string of at most 4096 bytes plus fixed fields. Beyond that the reply is
-// refused rather than buffered (B-GEN-003).
-constexpr std::uint64_t MAX_BLOCK_STATUS_PAYLOAD = 4 + 8 * MAX_BLOCK_STATUS_DESCRIPTORS;
-constexpr std::uint64_t MAX_BLOCK_STATUS_EXT_PAYLOAD = 8 + 16 * MAX_BLOCK_STATUS_DESCRIPTORS;
+// Largest payload buffered for one status or error chunk. A server should
+// send at most 2^20 status descriptors (S-BS-046), but a client should not
+// take any reply payload of up to 32 MiB as an attack (C-SZ-007), plus the
+// chunk's fixed fields (S-SZ-017); error chunks hold a string of at most
+// 4096 bytes plus fixed fields. Beyond that the reply is refused rather
+// than buffered (B-GEN-003).
+constexpr std::uint64_t MAX_BLOCK_STATUS_PAYLOAD = DEFAULT_MAX_PAYLOAD + 4;
+constexpr std::uint64_t MAX_BLOCK_STATUS_EXT_PAYLOAD = DEFAULT_MAX_PAYLOAD + 8;
 constexpr std::uint64_t MAX_ERROR_PAYLOAD = 64 * 1024;
 // Data at least this large is received straight into the caller's buffer.
 constexpr std::uint64_t DIRECT_READ_MINIMUM = 16 * 1024;
@@ -281,7 +284,7 @@ void ReplyReader::on_chunk_header(const ChunkHeader& h) {
         return;
       }
       if (h.length > MAX_BLOCK_STATUS_PAYLOAD)
-        return too_long(MAX_BLOCK_STATUS_PAYLOAD, "S-BS-046");
+        return too_long(MAX_BLOCK_STATUS_PAYLOAD, "C-SZ-007");
       state_ = State::AwaitChunkPayload;
       return;
     case NBD_REPLY_TYPE_BLOCK_STATUS_EXT:
@@ -294,7 +297,7 @@ void ReplyReader::on_chunk_header(const ChunkHeader& h) {
         return;
       }
       if (h.length > MAX_BLOCK_STATUS_EXT_PAYLOAD) {
-        return too_long(MAX_BLOCK_STATUS_EXT_PAYLOAD, "S-BS-046");
+        return too_long(MAX_BLOCK_STATUS_EXT_PAYLOAD, "C-SZ-007");
       }
       state_ = State::AwaitChunkPayload;
       return;
@@ -443,7 +446,10 @@ void ReplyReader::on_block_status(Bytes payload) {
                       "X-S-037");
       return;
     }
-    sum += d.length;
+    // Saturating, so 64-bit extents cannot wrap the sum and hide S-BS-044.
+    sum = d.length > std::numeric_limits<std::uint64_t>::max() - sum
+              ? std::numeric_limits<std::uint64_t>::max()
+              : sum + d.length;
     extents_.push_back(d);
   }
   if ((req.flags & NBD_CMD_FLAG_REQ_ONE) &&

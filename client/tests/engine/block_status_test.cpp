@@ -186,7 +186,7 @@ INSTANTIATE_TEST_SUITE_P(
                               {DONE, NBD_REPLY_TYPE_BLOCK_STATUS, c, 0, 0xfffffff0u}, w);
                           return out;
                         },
-                        "S-BS-046"},
+                        "C-SZ-007"},
         StatusViolation{"ExtStatusWithCompactHeaders", false, 0,
                         [](std::uint64_t c) {
                           return chunk(c, DONE, NBD_REPLY_TYPE_BLOCK_STATUS_EXT,

@@ -17,7 +17,7 @@
 // on a line; a serve block holds export steps, which stand nowhere else.
 // Values (value_syntax.hpp): numbers (42, 0x2a, 64K, 1M, 2G, 1T), protocol
 // names joined by | (SEND_FLUSH|SEND_FUA), "text" with escapes (\n \t \r
-// \0 \" \\ \xHH), bytes (hex:0a0b, "text", zeros:N), durations (250ms,
+// \0 \" \\ \xHH), bytes (hex:0a0b, "text", zeros:N, repeat:N:BYTES), durations (250ms,
 // 2s), extents (4096:0,512:3), yes/no, $name, and * in expectations.
 #pragma once
 

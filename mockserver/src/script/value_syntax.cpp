@@ -13,7 +13,8 @@ namespace {
 using Error = tl::unexpected<std::string>;
 
 constexpr std::uint64_t MAX = std::numeric_limits<std::uint64_t>::max();
-// zeros:N materialises N bytes; more than this is a mistake, not a test.
+// zeros:N and repeat:N:BYTES materialise their bytes; more than this is a
+// mistake, not a test.
 constexpr std::uint64_t ZEROS_CAP = std::uint64_t{1} << 30;
 constexpr std::string_view HEX_DIGITS = "0123456789abcdef";
 
@@ -203,6 +204,7 @@ tl::expected<std::string, std::string> unquote(std::string_view token) {
 tl::expected<Value, std::string> parse_bytes(std::string_view token) {
   constexpr std::string_view HEX = "hex:";
   constexpr std::string_view ZEROS = "zeros:";
+  constexpr std::string_view REPEAT = "repeat:";
   if (token.starts_with(HEX)) {
     const std::string_view digits = token.substr(HEX.size());
     if (digits.size() % 2 != 0) return Error("odd number of hex digits in " + quoted(token));
@@ -222,13 +224,35 @@ tl::expected<Value, std::string> parse_bytes(std::string_view token) {
     if (*n > ZEROS_CAP) return Error(quoted(token) + " is more than zeros:1G");
     return Value::of_bytes(std::vector<std::uint8_t>(*n), std::string(token));
   }
+  if (token.starts_with(REPEAT)) {
+    // repeat:N:BYTES, for payloads too long to write out (a status chunk
+    // of a million descriptors).
+    const std::string_view rest = token.substr(REPEAT.size());
+    const std::size_t colon = rest.find(':');
+    if (colon == std::string_view::npos) {
+      return Error("repeated bytes are written repeat:N:BYTES, not " + quoted(token));
+    }
+    const auto n = parse_literal(rest.substr(0, colon));
+    if (!n) return Error(n.error());
+    const auto unit = parse_bytes(rest.substr(colon + 1));
+    if (!unit) return unit;
+    if (unit->bytes.empty()) return Error(quoted(token) + " repeats no bytes");
+    if (*n > ZEROS_CAP / unit->bytes.size()) return Error(quoted(token) + " is more than 1G");
+    std::vector<std::uint8_t> bytes;
+    bytes.reserve(*n * unit->bytes.size());
+    for (std::uint64_t i = 0; i < *n; ++i) {
+      bytes.insert(bytes.end(), unit->bytes.begin(), unit->bytes.end());
+    }
+    return Value::of_bytes(std::move(bytes), std::string(token));
+  }
   if (token.starts_with('"')) {
     const auto text = unquote(token);
     if (!text) return Error(text.error());
     return Value::of_bytes(std::vector<std::uint8_t>(text->begin(), text->end()),
                            std::string(token));
   }
-  return Error("bytes are written hex:00ff, \"text\" or zeros:N, not " + quoted(token));
+  return Error("bytes are written hex:00ff, \"text\", zeros:N or repeat:N:BYTES, not " +
+               quoted(token));
 }
 
 tl::expected<Value, std::string> parse_duration(std::string_view token) {
