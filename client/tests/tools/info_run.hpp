@@ -2,25 +2,12 @@
 // collects how it ended and everything it printed.
 #pragma once
 
-#include <optional>
 #include <string>
 #include <vector>
 
+#include "support/program_run.hpp"
+
 namespace nbdref::test {
-
-struct ProgramRun {
-  std::string command_line;
-  // The exit status; empty when a signal ended the program or it hung.
-  std::optional<int> status;
-  // stdout and stderr, interleaved as written.
-  std::string output;
-};
-
-// The command, how it ended and its output, for failure messages.
-std::string describe(const ProgramRun& run);
-
-// Runs argv, waiting at most 20 seconds (the tool is meant to be fast).
-ProgramRun run_program(std::vector<std::string> argv);
 
 // nbdref-info with `args`.
 ProgramRun run_info(std::vector<std::string> args);

@@ -106,7 +106,8 @@ std::vector<KeySpec> option_reply_keys(std::vector<KeySpec> own) {
 // Keys every structured or extended chunk takes.
 std::vector<KeySpec> chunk_keys(std::vector<KeySpec> own) {
   own.push_back({"cookie", NUMBER, "the cookie (default: the last request's)"});
-  own.push_back({"flags", typed(ValueType::Number, Symbols::ReplyFlags), "chunk flags (DONE)"});
+  own.push_back({"flags", typed(ValueType::Number, Symbols::ReplyFlags),
+                 "chunk flags (default DONE for none, else 0)"});
   own.push_back({"magic", NUMBER, "override the reply magic"});
   own.push_back({"type", typed(ValueType::Number, Symbols::ReplyTypes), "override the chunk type"});
   own.push_back({"length", NUMBER, "override the payload length field"});
@@ -135,7 +136,7 @@ std::vector<FormSpec> build_forms() {
   f.push_back({K::GreetingOldstyle,
                "greeting oldstyle",
                {},
-               {{"size", NUMBER, "export size"},
+               {{"size", NUMBER, "export size (default 64M)"},
                 {"flags", EXPORT_FLAGS, "32-bit flags field (default HAS_FLAGS)"},
                 {"magic", NUMBER, "override NBDMAGIC"},
                 {"cliserv-magic", NUMBER, "override the oldstyle magic 0x00420281861253"},
@@ -182,8 +183,8 @@ std::vector<FormSpec> build_forms() {
   f.push_back({K::ReplyInfoExport,
                "reply <option> info export",
                {OPTION},
-               option_reply_keys({{"size", NUMBER, "export size"},
-                                  {"flags", EXPORT_FLAGS, "transmission flags"},
+               option_reply_keys({{"size", NUMBER, "export size (default 64M)"},
+                                  {"flags", EXPORT_FLAGS, "transmission flags (default HAS_FLAGS)"},
                                   {"info-type", typed(ValueType::Number, Symbols::InfoTypes),
                                    "override the information type"}}),
                Role::Send,
@@ -192,7 +193,8 @@ std::vector<FormSpec> build_forms() {
   f.push_back({K::ReplyInfoName,
                "reply <option> info name",
                {OPTION},
-               option_reply_keys({{"name", TEXT, "the canonical export name"}}),
+               option_reply_keys(
+                   {{"name", TEXT, "the canonical export name (default: the name asked for)"}}),
                Role::Send,
                false,
                "NBD_REP_INFO with NBD_INFO_NAME"});
@@ -206,9 +208,9 @@ std::vector<FormSpec> build_forms() {
   f.push_back({K::ReplyInfoBlockSize,
                "reply <option> info block-size",
                {OPTION},
-               option_reply_keys({{"minimum", NUMBER, "minimum block size"},
-                                  {"preferred", NUMBER, "preferred block size"},
-                                  {"maximum", NUMBER, "maximum payload"}}),
+               option_reply_keys({{"minimum", NUMBER, "minimum block size (default 1)"},
+                                  {"preferred", NUMBER, "preferred block size (default 4096)"},
+                                  {"maximum", NUMBER, "maximum payload (default 32M)"}}),
                Role::Send,
                false,
                "NBD_REP_INFO with NBD_INFO_BLOCK_SIZE"});
@@ -225,7 +227,8 @@ std::vector<FormSpec> build_forms() {
       {K::ReplyMetaContext,
        "reply <option> meta-context",
        {OPTION},
-       option_reply_keys({{"id", NUMBER, "the context id"}, {"name", TEXT, "the context name"}}),
+       option_reply_keys({{"id", NUMBER, "the context id (default 1; 0 for LIST_META_CONTEXT)"},
+                          {"name", TEXT, "the context name (default \"base:allocation\")"}}),
        Role::Send,
        false,
        "NBD_REP_META_CONTEXT"});
@@ -247,8 +250,8 @@ std::vector<FormSpec> build_forms() {
   f.push_back({K::ExportNameReply,
                "export-name-reply",
                {},
-               {{"size", NUMBER, "export size"},
-                {"flags", EXPORT_FLAGS, "transmission flags"},
+               {{"size", NUMBER, "export size (default 64M)"},
+                {"flags", EXPORT_FLAGS, "transmission flags (default HAS_FLAGS)"},
                 {"padding", NUMBER,
                  "zero bytes after the flags (default 124, or 0 if the client sent NO_ZEROES)"}},
                Role::Send,
@@ -285,7 +288,7 @@ std::vector<FormSpec> build_forms() {
                "chunk data",
                {},
                chunk_keys({{"offset", NUMBER, "where the data goes (default: the request's)"},
-                           {"data", BYTES, "the data"}}),
+                           {"data", BYTES, "the data (default: zeroes, the request's length)"}}),
                Role::Send,
                false,
                "NBD_REPLY_TYPE_OFFSET_DATA"});
@@ -293,18 +296,19 @@ std::vector<FormSpec> build_forms() {
                "chunk hole",
                {},
                chunk_keys({{"offset", NUMBER, "where the hole starts (default: the request's)"},
-                           {"size", NUMBER, "the hole's length"}}),
+                           {"size", NUMBER, "the hole's length (default: the request's)"}}),
                Role::Send,
                false,
                "NBD_REPLY_TYPE_OFFSET_HOLE"});
-  f.push_back({K::ChunkBlockStatus,
-               "chunk block-status",
-               {},
-               chunk_keys({{"id", NUMBER, "the meta context id"},
-                           {"extents", EXTENTS, "length:flags,..."}}),
-               Role::Send,
-               false,
-               "NBD_REPLY_TYPE_BLOCK_STATUS"});
+  f.push_back(
+      {K::ChunkBlockStatus,
+       "chunk block-status",
+       {},
+       chunk_keys({{"id", NUMBER, "the meta context id (default: base:allocation's)"},
+                   {"extents", EXTENTS, "length:flags,... (default: the request's length:0)"}}),
+       Role::Send,
+       false,
+       "NBD_REPLY_TYPE_BLOCK_STATUS"});
   f.push_back({K::ChunkBlockStatusExt,
                "chunk block-status-ext",
                {},
@@ -317,7 +321,7 @@ std::vector<FormSpec> build_forms() {
   f.push_back({K::ChunkError,
                "chunk error",
                {},
-               chunk_keys({{"error", NBD_ERROR, "the error"},
+               chunk_keys({{"error", NBD_ERROR, "the error (default EIO)"},
                            {"message", TEXT, "the message"},
                            {"message-length", NUMBER, "override the message length field"}}),
                Role::Send,
@@ -326,7 +330,7 @@ std::vector<FormSpec> build_forms() {
   f.push_back({K::ChunkErrorOffset,
                "chunk error-offset",
                {},
-               chunk_keys({{"error", NBD_ERROR, "the error"},
+               chunk_keys({{"error", NBD_ERROR, "the error (default EIO)"},
                            {"message", TEXT, "the message"},
                            {"offset", NUMBER, "where the error is"},
                            {"message-length", NUMBER, "override the message length field"}}),
