@@ -68,7 +68,9 @@ int main(int argc, char** argv) {
     const std::vector<Clause> table = read_clause_table(clauses);
     const Citations cited = scan_citations(roots, {".cpp", ".hpp", ".c", ".nbd"});
     int status = 0;
-    for (const auto& [id, files] : cited) {
+    for (const auto& citation : cited) {
+      const std::string& id = citation.first;
+      const auto& files = citation.second;
       const bool known =
           std::any_of(table.begin(), table.end(), [&](const Clause& c) { return c.id == id; });
       if (!known) {
