@@ -4,6 +4,7 @@
 
 #include <fstream>
 #include <stdexcept>
+#include <string_view>
 
 #include "citation_scan.hpp"
 #include "clause_table.hpp"
@@ -42,23 +43,32 @@ TEST(ClauseTable, OnlyWireObservableClientRequirementsCount) {
   EXPECT_TRUE(is_wire_client_requirement({"X-C-016", "client", "MUST NOT", "", "wire", ""}));
   EXPECT_TRUE(is_wire_client_requirement({"X-B-001", "both", "MUST", "", "wire", ""}));
   EXPECT_FALSE(is_wire_client_requirement({"C-OPT-001", "client", "MAY", "", "wire", ""}));
-  EXPECT_FALSE(is_wire_client_requirement({"C-GEN-004", "client", "MUST", "", "internal", ""}));
+  EXPECT_FALSE(is_wire_client_requirement({"C-GEN-001", "client", "MUST", "", "internal", ""}));
   EXPECT_FALSE(is_wire_client_requirement({"S-OPT-020", "server", "MUST", "", "wire", ""}));
-  EXPECT_FALSE(is_wire_client_requirement({"U-GEN-001", "client", "MUST", "", "wire", ""}));
+  EXPECT_FALSE(is_wire_client_requirement({"U-003", "client", "MUST", "", "wire", ""}));
 }
 
 TEST(CitationScan, FindsEveryIdFormInTheChosenFilesOnly) {
   TempDir dir("nbdref-coverage");
-  std::ofstream(dir.file("a_test.cpp")) << "// C-HS-003 (proto.md) and X-C-016, S-OPT-020\n";
-  std::ofstream(dir.file("b.nbd")) << "#@ clauses X-B-001 C-TX-007\n";
-  std::ofstream(dir.file("notes.txt")) << "C-TX-099\n";
-  std::ofstream(dir.file("c_test.cpp")) << "XC-HS-001 C-HS-0012 c-hs-001 C-HS-01\n";
+  // The ids are put together at run time, so the project's own coverage
+  // report (which scans this file) does not count them as citations.
+  auto id = [](std::string_view prefix, std::string_view digits) {
+    return std::string(prefix) + "-" + std::string(digits);
+  };
+  std::ofstream(dir.file("a_test.cpp"))
+      << "// " << id("C-HS", "003") << " (proto.md) and " << id("X-C", "016") << ", "
+      << id("S-OPT", "020") << " " << id("U", "003") << "\n";
+  std::ofstream(dir.file("b.nbd"))
+      << "#@ clauses " << id("X-B", "001") << " " << id("C-TX", "007") << "\n";
+  std::ofstream(dir.file("notes.txt")) << id("C-TX", "008") << "\n";
+  std::ofstream(dir.file("c_test.cpp")) << "X" << id("C-HS", "001") << " " << id("C-HS", "0012")
+                                        << " c-hs-001 " << id("C-HS", "01") << "\n";
   const Citations found = scan_citations({dir.path()}, {".cpp", ".nbd"});
   std::set<std::string> ids;
   for (const auto& entry : found) ids.insert(entry.first);
-  EXPECT_EQ(ids,
-            (std::set<std::string>{"C-HS-003", "C-TX-007", "S-OPT-020", "X-B-001", "X-C-016"}));
-  EXPECT_EQ(found.at("C-HS-003"), std::set<std::string>{dir.file("a_test.cpp")});
+  EXPECT_EQ(ids, (std::set<std::string>{id("C-HS", "003"), id("C-TX", "007"), id("S-OPT", "020"),
+                                        id("U", "003"), id("X-B", "001"), id("X-C", "016")}));
+  EXPECT_EQ(found.at(id("C-HS", "003")), std::set<std::string>{dir.file("a_test.cpp")});
 }
 
 }  // namespace

@@ -51,6 +51,17 @@ std::string quoted(std::string_view s) {
   return "'" + std::string(s) + "'";
 }
 
+// C-GEN-002 (proto.md "Conventions"): strings should stay within 256 bytes.
+// Export names and queries are the caller's and a server may accept up to
+// 4096 bytes (C-GEN-003 is enforced), so a longer one still goes out, with
+// a warning in the debug log.
+void warn_if_unportable(const ConnectionCore& core, std::string_view s, const char* what) {
+  if (s.size() <= PORTABLE_STRING_LENGTH) return;
+  core.debug(std::string("warning: the ") + what + " is " + std::to_string(s.size()) +
+             " bytes long, more than the " + std::to_string(PORTABLE_STRING_LENGTH) +
+             " a portable string stays within; some servers may refuse it [C-GEN-002]");
+}
+
 }  // namespace
 
 std::uint32_t Negotiator::option_code(Step s) const {
@@ -314,6 +325,7 @@ void Negotiator::next_step() {
       fail_request(Error{EINVAL, "cannot send " + describe_current() + ": " + e->to_string()});
       return;
     }
+    if (sends_name) warn_if_unportable(core_, name, "export name");
     const bool payloads = core_.session.structured_replies || core_.session.extended_headers;
     switch (current_.step) {
       case Step::ExtendedHeaders:
@@ -341,6 +353,15 @@ void Negotiator::next_step() {
                                           "were not negotiated"});
           return;
         }
+        if (current_.step == Step::SetMetaContext && !current_.ends_request && contexts_set_ &&
+            contexts_export_name_ == name && contexts_queries_ == current_.queries &&
+            contexts_extended_ == core_.session.extended_headers) {
+          // C-OPT-003 (proto.md "Fixed newstyle negotiation"): the server holds
+          // this very selection for this export (an INFO before GO); asking
+          // again would only repeat a state-changing option.
+          core_.debug("meta contexts already selected for this export; not sent again");
+          continue;
+        }
         MetaContextRequest req{name, {}};
         for (const auto& q : current_.queries) {
           // C-BS-006 / C-BS-011: every query starts with a namespace and a colon.
@@ -354,6 +375,7 @@ void Negotiator::next_step() {
             fail_request(Error{EINVAL, e->to_string()});
             return;
           }
+          warn_if_unportable(core_, q, "meta context query");
           req.queries.push_back(q);
         }
         encode_meta_context_request(req, w);
@@ -622,6 +644,8 @@ void Negotiator::on_ack() {
       core_.session.meta_contexts = std::move(pending_contexts_);
       pending_contexts_.clear();
       contexts_export_name_ = core_.config.export_name;
+      contexts_queries_ = current_.queries;
+      contexts_extended_ = core_.session.extended_headers;
       contexts_set_ = true;
       core_.debug(std::to_string(core_.session.meta_contexts.size()) + " meta contexts selected");
       finish_step({});

@@ -107,6 +107,10 @@ class Negotiator {
   std::vector<MetaContext> pending_contexts_;
   // The export name the last successful SET_META_CONTEXT was for (C-BS-010).
   std::string contexts_export_name_;
+  // ... with these queries, under this header form: an automatic SET
+  // before INFO/GO asking the same again is skipped (C-OPT-003).
+  std::vector<std::string> contexts_queries_;
+  bool contexts_extended_ = false;
   bool contexts_set_ = false;
 };
 

@@ -2,9 +2,13 @@
 // in-flight requests"), and one handle shared by several threads.
 #include <poll.h>
 
+#include <fstream>
 #include <mutex>
+#include <sstream>
 
 #include "capi_fixture.hpp"
+#include "support/nbdkit_server.hpp"
+#include "support/temp_dir.hpp"
 
 namespace nbdref::test {
 namespace {
@@ -204,6 +208,68 @@ TEST(AioBulk, ThreadsMixSyncAndAsyncCalls) {
   }
   for (auto& th : threads) th.join();
   EXPECT_EQ(failures, 0);
+}
+
+std::string read_text(const std::string& path) {
+  std::ifstream in(path);
+  std::ostringstream s;
+  s << in.rdbuf();
+  return s.str();
+}
+
+// C-TX-012 (proto.md "Transmission flags"): without NBD_FLAG_CAN_MULTI_CONN a
+// client does not spread its requests over several connections. The handle
+// knows the server's address, yet it opens one connection and sends a busy
+// queue of reads and writes all on it (nbdkit's log filter records which
+// connection each request arrived on).
+TEST(AioBulk, WithoutMultiConnEveryRequestTravelsOnTheOneConnection) {
+  constexpr std::size_t kCommands = 256;
+  TempDir dir("nbdref-multi-conn");
+  const std::string log = dir.file("requests.log");
+  NbdkitServer::Options options;
+  options.extra_args = {"--filter=log", "--filter=multi-conn"};
+  options.plugin_args = {"size=4M", "multi-conn-mode=disable", "logfile=" + log};
+  NbdkitServer server(options);
+  auto h = new_handle();
+  ASSERT_EQ(nbd_connect_unix(h.get(), server.endpoint().unix_path.c_str()), 0) << last_error();
+  ASSERT_EQ(nbd_can_multi_conn(h.get()), 0);
+
+  Slots done(kCommands);
+  std::vector<std::vector<char>> buffers(kCommands, std::vector<char>(kBlock, 'x'));
+  for (std::size_t i = 0; i < kCommands; ++i) {
+    const int64_t c =
+        i % 2 == 0
+            ? nbd_aio_pwrite(h.get(), buffers[i].data(), kBlock, i * kBlock, done.callback(i), 0)
+            : nbd_aio_pread(h.get(), buffers[i].data(), kBlock, i * kBlock, done.callback(i), 0);
+    ASSERT_GE(c, 1) << "command " << i << ": " << last_error();
+  }
+  EXPECT_GT(nbd_aio_in_flight(h.get()), 1);
+  ASSERT_TRUE(poll_until(h.get(), [&] { return done.completed == kCommands; }))
+      << done.completed << " of " << kCommands << " commands completed";
+  done.expect_each_once_without_error();
+  ASSERT_EQ(nbd_shutdown(h.get(), 0), 0) << last_error();
+  h.reset();
+
+  // nbdkit logs the end of the connection once the client is gone.
+  const auto deadline = Clock::now() + kPollLimit;
+  while (read_text(log).find("Disconnect") == std::string::npos && Clock::now() < deadline) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  }
+  std::istringstream lines(read_text(log));
+  std::size_t connects = 0;
+  std::size_t requests = 0;
+  std::vector<std::string> elsewhere;
+  for (std::string line; std::getline(lines, line);) {
+    if (line.find(" Connect ") != std::string::npos) ++connects;
+    const bool request =
+        line.find(" Read id=") != std::string::npos || line.find(" Write id=") != std::string::npos;
+    if (!request) continue;
+    ++requests;
+    if (line.find("connection=1 ") == std::string::npos) elsewhere.push_back(line);
+  }
+  EXPECT_EQ(connects, 1u) << read_text(log);
+  EXPECT_EQ(requests, kCommands);
+  EXPECT_TRUE(elsewhere.empty()) << elsewhere.front();
 }
 
 }  // namespace

@@ -84,6 +84,34 @@ TEST_P(BlockStatus, WithoutContextsIsRefusedLocally) {
   EXPECT_TRUE(h.client_silent());
 }
 
+// C-BS-013 (proto.md "NBD_CMD_BLOCK_STATUS"): no zero-length block status
+// leaves the client ...
+TEST_P(BlockStatus, ZeroLengthIsRefusedLocally) {
+  auto h = make(with_allocation());
+  h.handshake_compact(1 << 20, RW_FLAGS);
+  RecordingListener l;
+  auto c = h.conn().submit(block_status(0, 0, &l));
+  ASSERT_FALSE(c);
+  EXPECT_EQ(c.error().errnum, EINVAL) << c.error().message;
+  EXPECT_TRUE(h.client_silent());
+  EXPECT_EQ(h.conn().in_flight(), 0u);
+  EXPECT_EQ(h.phase(), Phase::Ready);
+}
+
+// ... unless the caller clears LIBNBD_STRICT_ZERO_SIZE to test a server.
+TEST_P(BlockStatus, ZeroLengthGoesOutOnlyWithTheZeroSizeCheckOff) {
+  auto config = with_allocation();
+  config.strict = engine::STRICT_ALL & ~engine::STRICT_ZERO_SIZE;
+  auto h = make(std::move(config));
+  h.handshake_compact(1 << 20, RW_FLAGS);
+  RecordingListener l;
+  auto c = h.conn().submit(block_status(0, 0, &l));
+  ASSERT_TRUE(c) << c.error().message;
+  auto req = h.request();
+  EXPECT_EQ(req.header.type, NBD_CMD_BLOCK_STATUS);
+  EXPECT_EQ(req.header.length, 0u);
+}
+
 TEST_P(BlockStatus, ExtendedHeadersUseSixtyFourBitExtents) {
   auto h = make(with_allocation());
   h.handshake_extended(std::uint64_t{1} << 40, RW_FLAGS);
@@ -99,6 +127,57 @@ TEST_P(BlockStatus, ExtendedHeadersUseSixtyFourBitExtents) {
   ASSERT_EQ(l.extents.size(), 1u);
   EXPECT_EQ(l.extents[0].extents[0].length, std::uint64_t{1} << 34);
 }
+
+// The client never sends a block status request payload
+// (proto-extended-headers.md "NBD_CMD_BLOCK_STATUS"): its request is a bare
+// header whose length is the effect length, without NBD_CMD_FLAG_PAYLOAD_LEN.
+// X-C-012: request payloads need extended headers, so none with compact
+// headers. X-C-005: with extended headers, none unless the server set
+// NBD_FLAG_BLOCK_STATUS_PAYLOAD -- and ours sends none even then, so the
+// payload form of X-C-018 never arises.
+struct PayloadCase {
+  const char* name;
+  bool extended;
+  std::uint16_t flags;
+};
+
+class BlockStatusRequestPayload : public ::testing::TestWithParam<PayloadCase> {};
+
+TEST_P(BlockStatusRequestPayload, IsNeverSent) {
+  const auto& p = GetParam();
+  EngineHarness h(with_allocation());
+  if (p.extended) {
+    h.handshake_extended(1 << 20, p.flags);
+  } else {
+    h.handshake_compact(1 << 20, p.flags);
+  }
+  ASSERT_EQ(h.session().extended_headers, p.extended);
+  RecordingListener l;
+  auto c = h.conn().submit(block_status(4096, 8192, &l));
+  ASSERT_TRUE(c) << c.error().message;
+  auto req = h.request();
+  EXPECT_EQ(req.header.type, NBD_CMD_BLOCK_STATUS);
+  EXPECT_EQ(req.header.flags & NBD_CMD_FLAG_PAYLOAD_LEN, 0);
+  EXPECT_EQ(req.header.offset, 4096u);
+  EXPECT_EQ(req.header.length, 8192u);  // the effect length, not 8 + 4n
+  EXPECT_TRUE(req.payload.empty());
+  EXPECT_TRUE(h.client_silent()) << "bytes follow the block status header";
+  const auto reply = p.extended ? extended_chunk(*c, 4096, DONE, NBD_REPLY_TYPE_BLOCK_STATUS_EXT,
+                                                 block_status_ext_payload(1, {{8192, 0}}))
+                                : chunk(*c, DONE, NBD_REPLY_TYPE_BLOCK_STATUS,
+                                        block_status_payload(1, {{8192, 0}}));
+  h.server_sends(reply);
+  ASSERT_EQ(l.outcomes.size(), 1u);
+  EXPECT_EQ(l.outcomes[0].errnum, 0) << l.outcomes[0].message;
+}
+
+INSTANTIATE_TEST_SUITE_P(
+    Cases, BlockStatusRequestPayload,
+    ::testing::Values(PayloadCase{"CompactHeaders", false, RW_FLAGS},
+                      PayloadCase{"ExtendedWithoutBlockStatusPayloadFlag", true, RW_FLAGS},
+                      PayloadCase{"ExtendedEvenWithBlockStatusPayloadFlag", true,
+                                  RW_FLAGS | NBD_FLAG_BLOCK_STATUS_PAYLOAD}),
+    [](const auto& p) { return std::string(p.param.name); });
 
 struct StatusViolation {
   const char* name;

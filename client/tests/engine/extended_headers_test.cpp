@@ -72,6 +72,41 @@ TEST_P(ExtendedHeaders, EmptyWriteIsRefusedWhateverTheStrictMode) {
   EXPECT_EQ(h.phase(), Phase::Ready);
 }
 
+// X-C-017 (proto-extended-headers.md "Structured reply types"): even with
+// extended headers a READ stays within 32 bits -- the client's own bound
+// is 64 MiB whatever the strict mode -- while commands without a payload
+// may use the 64-bit length.
+TEST_P(ExtendedHeaders, ReadLengthStaysWithinThirtyTwoBits) {
+  engine::ConnectionConfig config;
+  config.strict = 0;
+  auto h = make(std::move(config));
+  h.handshake_extended(std::uint64_t{1} << 40, RW_FLAGS);
+  ASSERT_TRUE(h.session().structured_replies || h.session().extended_headers);
+  std::uint8_t buf[512];
+  RecordingListener l;
+  for (const std::uint64_t length : {std::uint64_t{1} << 32, (std::uint64_t{1} << 32) + 512,
+                                     std::uint64_t{1} << 36, std::uint64_t{64 << 20} + 512}) {
+    CommandRequest r;
+    r.type = NBD_CMD_READ;
+    r.offset = 0;
+    r.length = length;
+    r.read_buffer = buf;
+    r.listener = &l;
+    auto c = h.conn().submit(r);
+    ASSERT_FALSE(c) << "a READ of " << length << " bytes was sent";
+    EXPECT_EQ(c.error().errnum, ERANGE) << c.error().message;
+  }
+  EXPECT_TRUE(h.client_silent());
+  CommandRequest t;
+  t.type = NBD_CMD_TRIM;
+  t.offset = 0;
+  t.length = std::uint64_t{1} << 32;
+  t.listener = &l;
+  auto ct = h.conn().submit(t);
+  ASSERT_TRUE(ct) << ct.error().message;
+  EXPECT_EQ(h.request().header.length, std::uint64_t{1} << 32);
+}
+
 TEST_P(ExtendedHeaders, ReadThroughExtendedChunks) {
   auto h = make();
   h.handshake_extended(1 << 20, RW_FLAGS);

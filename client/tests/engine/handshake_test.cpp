@@ -231,7 +231,8 @@ TEST_P(Handshake, RefusedMetaContextLeavesNone) {
   EXPECT_TRUE(h.session().meta_contexts.empty());
 }
 
-// C-BS-009: no SET_META_CONTEXT without structured replies.
+// C-BS-009, X-C-009: no SET_META_CONTEXT without structured replies or
+// extended headers (handshake_compact refuses both and wants GO next).
 TEST_P(Handshake, NoMetaContextWithoutStructuredReplies) {
   engine::ConnectionConfig c;
   c.meta_contexts = {"base:allocation"};
@@ -411,6 +412,45 @@ TEST_P(Handshake, EofAfterExportNameReportsRefusal) {
   EXPECT_EQ(h.phase(), Phase::Dead);
   EXPECT_NE(h.error_message().find("refused export 'nope'"), std::string::npos)
       << h.error_message();
+}
+
+// C-GEN-002 (proto.md "Conventions"): strings should stay within 256 bytes.
+// Export names and queries are the caller's, and legal up to 4096 bytes, so
+// a longer one goes out whole -- with a warning in the debug log for each
+// string past 256 bytes, and none for strings within it.
+TEST_P(Handshake, UnportablyLongStringsGoOutWithAWarning) {
+  engine::ConnectionConfig c;
+  c.export_name = std::string(300, 'n');
+  c.meta_contexts = {"base:allocation", "x-long:" + std::string(249, 'q'),
+                     "x-long:" + std::string(250, 'q')};
+  c.request_extended_headers = false;
+  auto h = make(c);
+  std::vector<std::string> warnings;
+  h.conn().set_debug([&](const std::string& m) {
+    if (m.find("C-GEN-002") != std::string::npos) warnings.push_back(m);
+  });
+  h.server_sends(newstyle_greeting());
+  h.client_flags();
+  EXPECT_EQ(h.option().option, NBD_OPT_STRUCTURED_REPLY);
+  h.server_sends(ack(NBD_OPT_STRUCTURED_REPLY));
+  auto set = h.option();
+  ASSERT_EQ(set.option, NBD_OPT_SET_META_CONTEXT);
+  auto req = decode_meta_context_request(set.data);
+  ASSERT_TRUE(req);
+  EXPECT_EQ(req->export_name, c.export_name);
+  ASSERT_EQ(req->queries.size(), 3u);
+  EXPECT_EQ(req->queries[1].size(), 256u);
+  EXPECT_EQ(req->queries[2], c.meta_contexts[2]);
+  ASSERT_EQ(warnings.size(), 2u);
+  EXPECT_NE(warnings[0].find("export name is 300 bytes"), std::string::npos) << warnings[0];
+  EXPECT_NE(warnings[1].find("meta context query is 257 bytes"), std::string::npos) << warnings[1];
+  h.server_sends(ack(NBD_OPT_SET_META_CONTEXT));
+  auto go = h.option();
+  ASSERT_EQ(go.option, NBD_OPT_GO);
+  EXPECT_EQ(decode_info_request(go.data)->export_name, c.export_name);
+  EXPECT_EQ(warnings.size(), 3u);  // the name again, with GO
+  h.server_sends(info_export(NBD_OPT_GO, 4096, NBD_FLAG_HAS_FLAGS) + ack(NBD_OPT_GO));
+  EXPECT_EQ(h.phase(), Phase::Ready) << h.error_message();
 }
 
 // C-GEN-003: no string over 4096 bytes leaves the client.

@@ -159,6 +159,73 @@ TEST(OptionMode, ContextsSetForAnotherExportAreDropped) {
   EXPECT_TRUE(h.session().meta_contexts.empty());
 }
 
+// C-OPT-003 (proto.md "Fixed newstyle negotiation"): NBD_OPT_INFO then
+// NBD_OPT_GO for the same export and contexts select the contexts once; the
+// server still holds that selection when GO comes.
+TEST(OptionMode, InfoThenGoSelectsTheContextsOnce) {
+  auto owner = negotiating_harness();
+  auto& h = *owner;
+  RecordingOptionListener l;
+  h.conn().config().export_name = "disk";
+  h.conn().config().meta_contexts = {"base:allocation"};
+  ASSERT_TRUE(h.conn().start_option({OptionKind::Info, {}, &l}));
+  EXPECT_EQ(h.option().option, NBD_OPT_SET_META_CONTEXT);
+  h.server_sends(meta_context(NBD_OPT_SET_META_CONTEXT, 5, "base:allocation") +
+                 ack(NBD_OPT_SET_META_CONTEXT));
+  EXPECT_EQ(h.option().option, NBD_OPT_INFO);
+  h.server_sends(info_export(NBD_OPT_INFO, 4096, NBD_FLAG_HAS_FLAGS) + ack(NBD_OPT_INFO));
+  ASSERT_EQ(l.results.size(), 1u);
+  ASSERT_TRUE(l.results[0]);
+
+  ASSERT_TRUE(h.conn().start_option({OptionKind::Go, {}, &l}));
+  auto go = h.option();
+  EXPECT_EQ(go.option, NBD_OPT_GO) << "the contexts were selected a second time";
+  EXPECT_EQ(decode_info_request(go.data)->export_name, "disk");
+  h.server_sends(info_export(NBD_OPT_GO, 4096, NBD_FLAG_HAS_FLAGS) + ack(NBD_OPT_GO));
+  ASSERT_EQ(h.phase(), Phase::Ready);
+  ASSERT_EQ(h.session().meta_contexts.size(), 1u);
+  EXPECT_EQ(h.session().meta_contexts[0].id, 5u);
+}
+
+// ... but another export name (C-BS-010) or another context list needs a
+// selection of its own.
+TEST(OptionMode, ContextsAreSelectedAgainForAnotherExportOrList) {
+  auto owner = negotiating_harness();
+  auto& h = *owner;
+  RecordingOptionListener l;
+  h.conn().config().export_name = "one";
+  h.conn().config().meta_contexts = {"base:allocation"};
+  ASSERT_TRUE(h.conn().start_option({OptionKind::Info, {}, &l}));
+  EXPECT_EQ(h.option().option, NBD_OPT_SET_META_CONTEXT);
+  h.server_sends(meta_context(NBD_OPT_SET_META_CONTEXT, 5, "base:allocation") +
+                 ack(NBD_OPT_SET_META_CONTEXT));
+  EXPECT_EQ(h.option().option, NBD_OPT_INFO);
+  h.server_sends(info_export(NBD_OPT_INFO, 4096, NBD_FLAG_HAS_FLAGS) + ack(NBD_OPT_INFO));
+
+  h.conn().config().meta_contexts = {"base:allocation", "qemu:dirty-bitmap:b"};
+  ASSERT_TRUE(h.conn().start_option({OptionKind::Info, {}, &l}));
+  auto set = h.option();
+  EXPECT_EQ(set.option, NBD_OPT_SET_META_CONTEXT);
+  EXPECT_EQ(decode_meta_context_request(set.data)->queries.size(), 2u);
+  h.server_sends(meta_context(NBD_OPT_SET_META_CONTEXT, 6, "base:allocation") +
+                 ack(NBD_OPT_SET_META_CONTEXT));
+  EXPECT_EQ(h.option().option, NBD_OPT_INFO);
+  h.server_sends(info_export(NBD_OPT_INFO, 4096, NBD_FLAG_HAS_FLAGS) + ack(NBD_OPT_INFO));
+
+  h.conn().config().export_name = "two";
+  ASSERT_TRUE(h.conn().start_option({OptionKind::Go, {}, &l}));
+  set = h.option();
+  EXPECT_EQ(set.option, NBD_OPT_SET_META_CONTEXT);
+  EXPECT_EQ(decode_meta_context_request(set.data)->export_name, "two");
+  h.server_sends(meta_context(NBD_OPT_SET_META_CONTEXT, 7, "base:allocation") +
+                 ack(NBD_OPT_SET_META_CONTEXT));
+  EXPECT_EQ(h.option().option, NBD_OPT_GO);
+  h.server_sends(info_export(NBD_OPT_GO, 4096, NBD_FLAG_HAS_FLAGS) + ack(NBD_OPT_GO));
+  ASSERT_EQ(h.phase(), Phase::Ready);
+  ASSERT_EQ(h.session().meta_contexts.size(), 1u);
+  EXPECT_EQ(h.session().meta_contexts[0].id, 7u);
+}
+
 TEST(OptionMode, DataWhileIdleIsAViolation) {
   auto owner = negotiating_harness();
   auto& h = *owner;

@@ -3,6 +3,7 @@
 #include <gtest/gtest.h>
 
 #include "engine_harness.hpp"
+#include "wire/option_request.hpp"
 
 namespace nbdref::test {
 namespace {
@@ -76,6 +77,7 @@ INSTANTIATE_TEST_SUITE_P(
                    engine::STRICT_COMMANDS},
         StrictCase{"TrimNotAdvertised", BARE, cmd(NBD_CMD_TRIM, 0, 512), EINVAL,
                    engine::STRICT_COMMANDS},
+        // C-TX-031 (proto.md "Request types", NBD_CMD_WRITE_ZEROES).
         StrictCase{"ZeroNotAdvertised", BARE, cmd(NBD_CMD_WRITE_ZEROES, 0, 512), EINVAL,
                    engine::STRICT_COMMANDS},
         StrictCase{"CacheNotAdvertised", BARE, cmd(NBD_CMD_CACHE, 0, 512), EINVAL,
@@ -84,6 +86,7 @@ INSTANTIATE_TEST_SUITE_P(
                    engine::STRICT_COMMANDS},
         StrictCase{"DfNotAdvertised", RW_FLAGS, cmd(NBD_CMD_READ, 0, 512, NBD_CMD_FLAG_DF), EINVAL,
                    engine::STRICT_COMMANDS},
+        // C-TX-013 (proto.md "Transmission flags"): RW_FLAGS lacks NBD_FLAG_SEND_FAST_ZERO.
         StrictCase{"FastZeroNotAdvertised", RW_FLAGS,
                    cmd(NBD_CMD_WRITE_ZEROES, 0, 512, NBD_CMD_FLAG_FAST_ZERO), EINVAL,
                    engine::STRICT_COMMANDS},
@@ -91,11 +94,23 @@ INSTANTIATE_TEST_SUITE_P(
                    engine::STRICT_FLAGS},
         StrictCase{"FlagForAnotherCommand", RW_FLAGS,
                    cmd(NBD_CMD_READ, 0, 512, NBD_CMD_FLAG_REQ_ONE), EINVAL, engine::STRICT_FLAGS},
+        // C-TX-016 (proto.md "Command flags"): FUA only on commands that write,
+        // although the export advertises NBD_FLAG_SEND_FUA.
         StrictCase{"FuaOnRead", RW_FLAGS, cmd(NBD_CMD_READ, 0, 512, NBD_CMD_FLAG_FUA), EINVAL,
+                   engine::STRICT_FLAGS},
+        StrictCase{"FuaOnFlush", RW_FLAGS, cmd(NBD_CMD_FLUSH, 0, 0, NBD_CMD_FLAG_FUA), EINVAL,
+                   engine::STRICT_FLAGS},
+        StrictCase{"FuaOnCache", RW_FLAGS, cmd(NBD_CMD_CACHE, 0, 512, NBD_CMD_FLAG_FUA), EINVAL,
                    engine::STRICT_FLAGS},
         StrictCase{"ZeroLengthRead", RW_FLAGS, cmd(NBD_CMD_READ, 0, 0), EINVAL,
                    engine::STRICT_ZERO_SIZE},
+        // C-TX-022, C-TX-027, C-TX-030 (proto.md "Request types"): no
+        // zero-length WRITE, TRIM or WRITE_ZEROES (C-BS-013: block_status_test.cpp).
+        StrictCase{"ZeroLengthWrite", RW_FLAGS, cmd(NBD_CMD_WRITE, 0, 0), EINVAL,
+                   engine::STRICT_ZERO_SIZE},
         StrictCase{"ZeroLengthTrim", RW_FLAGS, cmd(NBD_CMD_TRIM, 0, 0), EINVAL,
+                   engine::STRICT_ZERO_SIZE},
+        StrictCase{"ZeroLengthWriteZeroes", RW_FLAGS, cmd(NBD_CMD_WRITE_ZEROES, 0, 0), EINVAL,
                    engine::STRICT_ZERO_SIZE},
         StrictCase{"ReadPastTheEnd", RW_FLAGS, cmd(NBD_CMD_READ, (1 << 20) - 512, 1024), EINVAL,
                    engine::STRICT_BOUNDS},
@@ -160,6 +175,47 @@ TEST(StrictChecksState, DefaultMaximumPayloadIs32MiB) {
   EXPECT_EQ(c.error().errnum, ERANGE);
   w.length = 32 << 20;
   EXPECT_TRUE(h.conn().submit(w));
+}
+
+// C-INT-010 (proto.md "Maximum interoperability"): a client that does not
+// ask for size constraints keeps to the defaults of "Size constraints": GO
+// carries no NBD_INFO_BLOCK_SIZE request, and the READ and WRITE payloads the
+// client controls stay within 32 MiB. (The 512-byte alignment the defaults
+// suggest is left to the caller, as in libnbd: a server's default minimum
+// block size is 1.)
+TEST(StrictChecksState, WithoutAskingForSizesTheDefaultsApply) {
+  engine::ConnectionConfig config;
+  config.request_block_size = false;
+  config.request_extended_headers = false;
+  config.request_structured_replies = false;  // simple replies: READ payloads are ours too
+  EngineHarness h(config);
+  h.server_sends(newstyle_greeting());
+  h.client_flags();
+  auto go = h.option();
+  ASSERT_EQ(go.option, NBD_OPT_GO);
+  auto req = decode_info_request(go.data);
+  ASSERT_TRUE(req);
+  EXPECT_TRUE(req->info_types.empty());
+  h.server_sends(info_export(NBD_OPT_GO, std::uint64_t{1} << 30, RW_FLAGS) + ack(NBD_OPT_GO));
+  ASSERT_EQ(h.phase(), engine::Phase::Ready) << h.error_message();
+  ASSERT_FALSE(h.session().export_info.block_sizes);
+
+  static std::uint8_t big[(32 << 20) + 512];
+  for (const std::uint16_t type : {NBD_CMD_WRITE, NBD_CMD_READ}) {
+    CommandRequest r = cmd(type, 0, sizeof big);
+    r.read_buffer = big;
+    r.write_data = big;
+    auto c = h.conn().submit(r);
+    ASSERT_FALSE(c) << describe_command(type);
+    EXPECT_EQ(c.error().errnum, ERANGE) << c.error().message;
+    EXPECT_NE(c.error().message.find("maximum payload of 33554432"), std::string::npos)
+        << c.error().message;
+  }
+  EXPECT_TRUE(h.client_silent());
+  CommandRequest w = cmd(NBD_CMD_WRITE, 0, 32 << 20);
+  w.write_data = big;
+  ASSERT_TRUE(h.conn().submit(w));
+  EXPECT_EQ(h.request().header.length, 32u << 20);
 }
 
 }  // namespace

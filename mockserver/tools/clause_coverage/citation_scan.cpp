@@ -20,9 +20,10 @@ bool has_extension(const std::filesystem::path& p, const std::vector<std::string
 
 Citations scan_citations(const std::vector<std::string>& roots,
                          const std::vector<std::string>& extensions) {
-  // Clause ids: a role and an area of capitals (C-HS-003), or the
-  // extended-headers role alone (X-C-016), then three digits.
-  static const std::regex ID(R"(\b(?:X-[SCB]|[SCBU]-[A-Z]+)-[0-9]{3}\b)");
+  // Clause ids: a role and an area of capitals (C-HS-003), an
+  // extended-headers role (X-C-016) or the URI prefix (U-003), then three
+  // digits.
+  static const std::regex ID(R"(\b(?:[SCB]-[A-Z]+|X-[SCB]|U)-[0-9]{3}\b)");
   Citations found;
   for (const std::string& root : roots) {
     for (const auto& entry : std::filesystem::recursive_directory_iterator(root)) {
