@@ -14,6 +14,19 @@ install(DIRECTORY ${PROJECT_SOURCE_DIR}/client/include/nbdref
 install(FILES ${PROJECT_SOURCE_DIR}/client/compat/libnbd.h
   DESTINATION ${CMAKE_INSTALL_INCLUDEDIR}/nbdref-libnbd)
 
+# What a program linking libnbdref.a needs besides it: libxml2 for URIs.
+set(NBDREF_STATIC_DEPS "")
+set(NBDREF_PC_DEPS "")
+if(NBDREF_URI)
+  string(APPEND NBDREF_STATIC_DEPS ";xml2")
+  string(APPEND NBDREF_PC_DEPS " -lxml2")
+endif()
+# ... and GnuTLS for TLS.
+if(NBDREF_TLS)
+  string(APPEND NBDREF_STATIC_DEPS ";gnutls")
+  string(APPEND NBDREF_PC_DEPS " -lgnutls")
+endif()
+
 set(NBDREF_CMAKE_DIR ${CMAKE_INSTALL_LIBDIR}/cmake/nbdref)
 install(EXPORT nbdrefTargets NAMESPACE nbdref:: DESTINATION ${NBDREF_CMAKE_DIR})
 configure_package_config_file(${PROJECT_SOURCE_DIR}/cmake/packaging/nbdrefConfig.cmake.in

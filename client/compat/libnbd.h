@@ -250,7 +250,7 @@ extern char *nbd_get_meta_context (struct nbd_handle *h, size_t i);
 extern int nbd_clear_meta_contexts (struct nbd_handle *h);
 #define LIBNBD_HAVE_NBD_CLEAR_META_CONTEXTS 1
 
-/* ---- TLS (stored; this build cannot negotiate TLS yet, see nbd_supports_tls) ---- */
+/* ---- TLS (a build without it refuses anything but LIBNBD_TLS_DISABLE, see nbd_supports_tls) ---- */
 
 extern int nbd_set_tls (struct nbd_handle *h, int tls);
 #define LIBNBD_HAVE_NBD_SET_TLS 1
@@ -296,12 +296,15 @@ extern int nbd_opt_structured_reply (struct nbd_handle *h);
 #define LIBNBD_HAVE_NBD_OPT_STRUCTURED_REPLY 1
 extern int nbd_opt_extended_headers (struct nbd_handle *h);
 #define LIBNBD_HAVE_NBD_OPT_EXTENDED_HEADERS 1
+/* libnbd 1.16: 1 when TLS is now active, 0 when the server declined it. */
+extern int nbd_opt_starttls (struct nbd_handle *h);
+#define LIBNBD_HAVE_NBD_OPT_STARTTLS 1
 /* libnbd 1.16: returns how many contexts were selected. */
 extern int nbd_opt_set_meta_context (struct nbd_handle *h,
                                      nbd_context_callback context_callback);
 #define LIBNBD_HAVE_NBD_OPT_SET_META_CONTEXT 1
 
-/* ---- NBD URIs (this build has no URI support yet, see nbd_supports_uri) ---- */
+/* ---- NBD URIs (uri.md; a build without libxml2 has none, see nbd_supports_uri) ---- */
 
 extern int nbd_set_uri_allow_transports (struct nbd_handle *h, uint32_t mask);
 #define LIBNBD_HAVE_NBD_SET_URI_ALLOW_TRANSPORTS 1
@@ -455,6 +458,9 @@ extern int nbd_aio_opt_structured_reply (struct nbd_handle *h,
 extern int nbd_aio_opt_extended_headers (struct nbd_handle *h,
                                          nbd_completion_callback completion_callback);
 #define LIBNBD_HAVE_NBD_AIO_OPT_EXTENDED_HEADERS 1
+extern int nbd_aio_opt_starttls (struct nbd_handle *h,
+                                 nbd_completion_callback completion_callback);
+#define LIBNBD_HAVE_NBD_AIO_OPT_STARTTLS 1
 extern int nbd_aio_opt_set_meta_context (struct nbd_handle *h,
                                          nbd_context_callback context_callback,
                                          nbd_completion_callback completion_callback);

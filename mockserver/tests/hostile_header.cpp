@@ -143,6 +143,7 @@ const std::map<std::string_view, ActionKind>& action_names() {
       {"opt-structured-reply", ActionKind::OptStructuredReply},
       {"opt-extended-headers", ActionKind::OptExtendedHeaders},
       {"opt-abort", ActionKind::OptAbort},
+      {"tls-negotiated", ActionKind::TlsNegotiated},
       {"shutdown", ActionKind::Shutdown},
       {"close", ActionKind::Close},
   };
@@ -286,7 +287,7 @@ bool known_verdict(std::string_view s) {
 bool known_setting(std::string_view k) {
   return k == "request-structured-replies" || k == "request-extended-headers" || k == "opt-mode" ||
          k == "meta-context" || k == "strict" || k == "handshake-flags" || k == "export-name" ||
-         k == "full-info" || k == "request-block-size";
+         k == "full-info" || k == "request-block-size" || k == "tls";
 }
 
 }  // namespace
@@ -313,6 +314,7 @@ std::optional<int> errno_from_name(std::string_view name) {
       {"EBADMSG", EBADMSG},
       {"ETIMEDOUT", ETIMEDOUT},
       {"EAGAIN", EAGAIN},
+      {"EACCES", EACCES},
   };
   auto it = table.find(name);
   if (it == table.end()) return std::nullopt;

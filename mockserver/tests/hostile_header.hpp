@@ -14,7 +14,7 @@
 //   request-structured-replies=yes|no  request-extended-headers=yes|no
 //   opt-mode=yes|no  meta-context=NAME (repeatable)  strict=MASK
 //   handshake-flags=N  export-name=NAME  full-info=yes|no
-//   request-block-size=yes|no
+//   request-block-size=yes|no  tls=disable|allow|require
 //
 // Actions, run in the order written (`#@ state` lines are checks in that
 // order too):
@@ -30,6 +30,7 @@
 //   poll MS                     nbd_poll for MS (or until dead or closed)
 //   opt-go opt-info opt-list opt-list-meta-context opt-set-meta-context
 //   opt-structured-reply opt-extended-headers opt-abort
+//   tls-negotiated              nbd_get_tls_negotiated; `ok count=N` is its answer
 //   shutdown [abandon]          nbd_shutdown
 //   close                       nbd_close now (the driver closes at the end anyway)
 //
@@ -43,9 +44,11 @@
 // dead|closed`, `#@ verdict completed|mismatch|timeout|client-gone|any`,
 // `#@ never-sent option NAME` (no such option request reached the server),
 // `#@ pending-tls` (the script is a TLS downgrade attempt: the handle is
-// told LIBNBD_TLS_REQUIRE first; a build without TLS must refuse that, and
-// then nothing at all is sent; with TLS, connecting must fail and the
-// `do` lines are not run), `#@ known-bug TEXT` (the outcomes written are
+// told LIBNBD_TLS_REQUIRE before the settings. A build without TLS must
+// refuse that, and then nothing at all is sent and the `do` lines are not
+// run; with TLS the `do` lines run, and must include a failing connect:
+// the handle may never end up ready or negotiating),
+// `#@ known-bug TEXT` (the outcomes written are
 // our client's current behaviour, which the spec does not want; the test
 // passes on them and prints the text).
 #pragma once
@@ -97,6 +100,7 @@ enum class ActionKind {
   OptStructuredReply,
   OptExtendedHeaders,
   OptAbort,
+  TlsNegotiated,
   Shutdown,
   Close,
   State,  // a `#@ state` check

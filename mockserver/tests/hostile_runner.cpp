@@ -180,6 +180,13 @@ bool ClientRunner::apply(const Setting& s) {
     rc = nbd_add_meta_context(h_, s.value.c_str());
   } else if (s.key == "export-name") {
     rc = nbd_set_export_name(h_, s.value.c_str());
+  } else if (s.key == "tls") {
+    ok = s.value == "disable" || s.value == "allow" || s.value == "require";
+    if (ok) {
+      rc = nbd_set_tls(h_, s.value == "disable" ? LIBNBD_TLS_DISABLE
+                           : s.value == "allow" ? LIBNBD_TLS_ALLOW
+                                                : LIBNBD_TLS_REQUIRE);
+    }
   } else if (s.key == "strict" || s.key == "handshake-flags") {
     char* end = nullptr;
     const unsigned long v = std::strtoul(s.value.c_str(), &end, 0);
@@ -352,6 +359,11 @@ void ClientRunner::run(const Action& a) {
       if (rc != -1) {
         EXPECT_EQ(rc, c->calls.load()) << a.name << "'s count";
       }
+      break;
+    }
+    case ActionKind::TlsNegotiated: {
+      const int rc = nbd_get_tls_negotiated(h_);
+      check_result(a, rc, rc < 0 ? 0 : static_cast<std::uint64_t>(rc));
       break;
     }
     case ActionKind::Shutdown: {

@@ -48,6 +48,11 @@ class ClientRunner {
   void close_and_check();
 
   bool closed() const { return h_ == nullptr; }
+  // The handle is ready, processing or negotiating: it got past the handshake.
+  bool usable() const {
+    return h_ && (nbd_aio_is_ready(h_) == 1 || nbd_aio_is_processing(h_) == 1 ||
+                  nbd_aio_is_negotiating(h_) == 1);
+  }
   // nbd_connect_socket with a bounded wait, for scripts whose outcome is
   // only "the connection must not be established".
   bool connect_succeeds();

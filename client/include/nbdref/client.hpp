@@ -31,6 +31,9 @@ namespace nbdref {
 namespace handle {
 class Handle;
 }
+namespace uri {
+class EndpointRecord;
+}
 
 class NBDREF_PUBLIC ClientError : public std::runtime_error {
  public:
@@ -109,6 +112,15 @@ inline constexpr unsigned read = 1;
 inline constexpr unsigned write = 2;
 }  // namespace direction
 
+// The transports an NBD URI may name (libnbd's LIBNBD_ALLOW_TRANSPORT_*),
+// for Client::set_uri_allow_transports.
+namespace uri_transport {
+inline constexpr std::uint32_t tcp = 0x01;
+inline constexpr std::uint32_t unix_socket = 0x02;
+inline constexpr std::uint32_t vsock = 0x04;
+inline constexpr std::uint32_t all = 0x07;
+}  // namespace uri_transport
+
 class NBDREF_PUBLIC Client {
  public:
   Client();
@@ -139,8 +151,17 @@ class NBDREF_PUBLIC Client {
   void add_meta_context(std::string_view name);
   std::vector<std::string> meta_contexts() const;
   void clear_meta_contexts();
-  // TLS settings are kept; this build cannot negotiate TLS yet, so asking
-  // for anything but Tls::Disable throws ENOTSUP.
+  // TLS (GnuTLS). Allow tries NBD_OPT_STARTTLS first and goes on in
+  // plaintext when the server cannot; Require never sends an export name or
+  // data in the clear, and fails to connect instead. Certificates come from
+  // a directory (ca-cert.pem, client-cert.pem + client-key.pem, ca-crl.pem;
+  // by default $HOME/.pki/libnbd, then $HOME/.config/pki/libnbd, /etc/pki/libnbd
+  // for root, else the system's CAs), or a psktool file holds pre-shared
+  // keys (the username defaults to $LOGNAME). The server's certificate must
+  // name the host given to connect_tcp unless set_tls_verify_peer(false).
+  // A build without TLS (supports_tls() false) throws ENOTSUP for anything
+  // but Tls::Disable.
+  static bool supports_tls();
   void set_tls(Tls mode);
   void set_tls_certificates(const std::string& directory);
   void set_tls_verify_peer(bool verify);
@@ -168,6 +189,28 @@ class NBDREF_PUBLIC Client {
   // Signals the server started by connect_command (0 means SIGTERM).
   void kill_subprocess(int signum = 0);
 
+  // ---- NBD URIs (uri.md): nbd://HOST[:PORT]/EXPORT, nbds://...,
+  // nbd+unix:///EXPORT?socket=PATH, nbd+vsock://CID[:PORT]/EXPORT ----
+  // Whether this build reads URIs (libxml2); without, the calls below
+  // throw ENOTSUP.
+  static bool supports_uri();
+  // What a URI may ask for, before connecting: the transports (uri_transport
+  // bits; all by default), TLS (Tls::Allow by default: either; Disable
+  // refuses nbds URIs, Require refuses the others) and references to local
+  // files (tls-certificates, tls-psk-file; refused by default). A URI the
+  // policy refuses throws EPERM.
+  void set_uri_allow_transports(std::uint32_t mask);
+  void set_uri_allow_tls(Tls policy);
+  void set_uri_allow_local_file(bool allow);
+  // Sets the export name and TLS settings the URI carries, then connects
+  // (and waits, for connect_uri). A malformed URI throws EINVAL naming what
+  // is wrong; one that needs TLS throws ENOTSUP while TLS is unsupported.
+  void connect_uri(const std::string& uri);
+  void aio_connect_uri(const std::string& uri);
+  // A URI that reaches the server of a connection made by connect_uri or
+  // aio_connect_uri, with the current export name and TLS settings.
+  std::string get_uri() const;
+
   // ---- option mode (set_opt_mode(true) before connecting) ----
   void opt_go();
   void opt_abort();
@@ -177,6 +220,12 @@ class NBDREF_PUBLIC Client {
   std::vector<std::string> opt_set_meta_context();
   bool opt_structured_reply();  // true when the server agreed
   bool opt_extended_headers();
+  // NBD_OPT_STARTTLS and the handshake: true when TLS is now up (what was
+  // negotiated before is forgotten and negotiated again), false when the
+  // server declined. Throws EINVAL when TLS is already up, ENOTSUP without
+  // TLS support, and the handshake's error (the client is then dead).
+  bool opt_starttls();
+  void aio_opt_starttls(CompletionHandler on_done = {});
   void aio_opt_go(CompletionHandler on_done = {});
   void aio_opt_info(CompletionHandler on_done = {});
   void aio_opt_abort();
@@ -208,6 +257,7 @@ class NBDREF_PUBLIC Client {
   std::string export_description() const;
   bool structured_replies_negotiated() const;
   bool extended_headers_negotiated() const;
+  bool tls_negotiated() const;  // everything since the handshake went over TLS
 
   // ---- commands ----
   void pread(std::span<std::byte> buf, std::uint64_t offset, std::uint32_t flags = 0);
@@ -264,6 +314,8 @@ class NBDREF_PUBLIC Client {
 
  private:
   std::unique_ptr<handle::Handle> handle_;
+  // Where connect_uri connected, for get_uri.
+  std::unique_ptr<uri::EndpointRecord> uri_endpoint_;
 };
 
 }  // namespace nbdref

@@ -1,9 +1,11 @@
 // The asynchronous machinery: connecting without waiting, the handle's
 // state predicates, driving the connection from the caller's event loop,
 // and retiring completed commands.
+#include <arpa/inet.h>
 #include <sys/un.h>
 
 #include <cstring>
+#include <optional>
 #include <vector>
 
 #include "capi/call.hpp"
@@ -19,9 +21,14 @@ using handle::HandleState;
 
 namespace {
 
+// `where`, when given, is the address nbd_get_uri will name.
 int start(nbd_handle* h, const char* function,
-          const std::function<std::unique_ptr<transport::Connector>()>& make) {
-  return entry(function, -1, [&](const char* fn) { return to_int(fn, h->impl.start_connect(make())); });
+          const std::function<std::unique_ptr<transport::Connector>()>& make,
+          const std::function<uri::NbdUri()>& where = {}) {
+  return entry(function, -1, [&](const char* fn) {
+    if (where) h->endpoint.remember(h->impl, where());
+    return to_int(fn, h->impl.start_connect(make()));
+  });
 }
 
 std::vector<std::string> arguments(char** argv) {
@@ -31,6 +38,26 @@ std::vector<std::string> arguments(char** argv) {
 }
 
 bool in_state(nbd_handle* h, HandleState s) { return h->impl.state() == s; }
+
+// The numeric address and port of an AF_INET or AF_INET6 address, for nbd_get_uri.
+std::optional<uri::NbdUri> tcp_endpoint_of(const sockaddr* addr, socklen_t addrlen) {
+  char text[INET6_ADDRSTRLEN] = {};
+  if (addr->sa_family == AF_INET && addrlen >= sizeof(sockaddr_in)) {
+    sockaddr_in in{};
+    std::memcpy(&in, addr, sizeof in);
+    if (!inet_ntop(AF_INET, &in.sin_addr, text, sizeof text)) return std::nullopt;
+    return capi::tcp_endpoint(text, std::to_string(ntohs(in.sin_port)));
+  }
+  if (addr->sa_family == AF_INET6 && addrlen >= sizeof(sockaddr_in6)) {
+    sockaddr_in6 in6{};
+    std::memcpy(&in6, addr, sizeof in6);
+    if (!inet_ntop(AF_INET6, &in6.sin6_addr, text, sizeof text)) return std::nullopt;
+    std::string host = text;
+    if (in6.sin6_scope_id != 0) host += "%" + std::to_string(in6.sin6_scope_id);
+    return capi::tcp_endpoint(host, std::to_string(ntohs(in6.sin6_port)));
+  }
+  return std::nullopt;
+}
 
 }  // namespace
 
@@ -45,6 +72,7 @@ NBDREF_EXPORT int nbd_aio_connect(nbd_handle* h, const struct sockaddr* addr, so
       // A pathname address is NUL-terminated; an abstract one uses every byte.
       std::string path(un->sun_path, length);
       if (!path.empty() && path[0] != '\0') path = path.c_str();
+      h->endpoint.remember(h->impl, capi::unix_endpoint(path));
       return to_int(fn, h->impl.start_connect(transport::connect_unix(path)));
     }
     if (addr->sa_family != AF_INET && addr->sa_family != AF_INET6) {
@@ -56,19 +84,23 @@ NBDREF_EXPORT int nbd_aio_connect(nbd_handle* h, const struct sockaddr* addr, so
     std::memcpy(&a.storage, addr, std::min<std::size_t>(addrlen, sizeof a.storage));
     a.length = addrlen;
     a.text = "the given address";
+    if (auto where = tcp_endpoint_of(addr, addrlen)) h->endpoint.remember(h->impl, *where);
     return to_int(fn, h->impl.start_connect(transport::connect_tcp_addresses("sockaddr", {a})));
   });
 }
 
 NBDREF_EXPORT int nbd_aio_connect_unix(nbd_handle* h, const char* unixsocket) {
   if (!unixsocket) return nbd_connect_unix(h, nullptr);  // records EFAULT
-  return start(h, "nbd_aio_connect_unix", [&] { return transport::connect_unix(unixsocket); });
+  return start(
+      h, "nbd_aio_connect_unix", [&] { return transport::connect_unix(unixsocket); },
+      [&] { return capi::unix_endpoint(unixsocket); });
 }
 
 NBDREF_EXPORT int nbd_aio_connect_tcp(nbd_handle* h, const char* hostname, const char* port) {
   if (!hostname || !port) return nbd_connect_tcp(h, hostname, port);  // records EFAULT
-  return start(h, "nbd_aio_connect_tcp",
-               [&] { return transport::connect_tcp(hostname, port); });
+  return start(
+      h, "nbd_aio_connect_tcp", [&] { return transport::connect_tcp(hostname, port); },
+      [&] { return capi::tcp_endpoint(hostname, port); });
 }
 
 NBDREF_EXPORT int nbd_aio_connect_socket(nbd_handle* h, int sock) {
@@ -82,7 +114,9 @@ NBDREF_EXPORT int nbd_aio_connect_command(nbd_handle* h, char** argv) {
 }
 
 NBDREF_EXPORT int nbd_aio_connect_vsock(nbd_handle* h, uint32_t cid, uint32_t port) {
-  return start(h, "nbd_aio_connect_vsock", [&] { return transport::connect_vsock(cid, port); });
+  return start(
+      h, "nbd_aio_connect_vsock", [&] { return transport::connect_vsock(cid, port); },
+      [&] { return capi::vsock_endpoint(cid, port); });
 }
 
 NBDREF_EXPORT int nbd_aio_connect_systemd_socket_activation(nbd_handle* h, char** argv) {

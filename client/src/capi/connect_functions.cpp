@@ -15,6 +15,7 @@ using capi::to_int;
 NBDREF_EXPORT int nbd_connect_unix(nbd_handle* h, const char* unixsocket) {
   return entry("nbd_connect_unix", -1, [&](const char* fn) {
     if (missing(fn, unixsocket, "unixsocket")) return -1;
+    h->endpoint.remember(h->impl, capi::unix_endpoint(unixsocket));
     return to_int(fn, h->impl.connect(transport::connect_unix(unixsocket)));
   });
 }
@@ -22,6 +23,7 @@ NBDREF_EXPORT int nbd_connect_unix(nbd_handle* h, const char* unixsocket) {
 NBDREF_EXPORT int nbd_connect_tcp(nbd_handle* h, const char* hostname, const char* port) {
   return entry("nbd_connect_tcp", -1, [&](const char* fn) {
     if (missing(fn, hostname, "hostname") || missing(fn, port, "port")) return -1;
+    h->endpoint.remember(h->impl, capi::tcp_endpoint(hostname, port));
     return to_int(fn, h->impl.connect(transport::connect_tcp(hostname, port)));
   });
 }
@@ -43,6 +45,7 @@ NBDREF_EXPORT int nbd_connect_command(nbd_handle* h, char** argv) {
 
 NBDREF_EXPORT int nbd_connect_vsock(nbd_handle* h, uint32_t cid, uint32_t port) {
   return entry("nbd_connect_vsock", -1, [&](const char* fn) {
+    h->endpoint.remember(h->impl, capi::vsock_endpoint(cid, port));
     return to_int(fn, h->impl.connect(transport::connect_vsock(cid, port)));
   });
 }

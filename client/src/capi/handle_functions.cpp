@@ -87,13 +87,17 @@ NBDREF_EXPORT const char* nbd_get_version(nbd_handle*) {
   return NBDREF_VERSION;
 }
 
-// TLS and URIs arrive with their own work; until then a connection that
-// needs them cannot be made, exactly as with a libnbd built without them.
+// TLS needs GnuTLS: the NBDREF_TLS build option.
 NBDREF_EXPORT int nbd_supports_tls(nbd_handle*) {
-  return 0;
+  return handle::Handle::supports_tls() ? 1 : 0;
 }
+// URIs need libxml2: the NBDREF_URI build option.
 NBDREF_EXPORT int nbd_supports_uri(nbd_handle*) {
+#if NBDREF_HAVE_URI
+  return 1;
+#else
   return 0;
+#endif
 }
 
 NBDREF_EXPORT int nbd_kill_subprocess(nbd_handle* h, int signum) {

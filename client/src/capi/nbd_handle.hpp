@@ -1,8 +1,11 @@
 // What a C caller's struct nbd_handle* points at.
 #pragma once
 
+#include "capi/endpoint.hpp"
 #include "handle/handle.hpp"
 
 struct nbd_handle {
   nbdref::handle::Handle impl;
+  // Where the handle was asked to connect, for nbd_get_uri.
+  nbdref::capi::Endpoint endpoint;
 };

@@ -153,6 +153,12 @@ NBDREF_EXPORT int nbd_opt_structured_reply(nbd_handle* h) {
                [&](const char* fn) { return run_feature(h, fn, OptionKind::StructuredReply); });
 }
 
+// libnbd 1.16: 1 when TLS is now up, 0 when the server declined it.
+NBDREF_EXPORT int nbd_opt_starttls(nbd_handle* h) {
+  return entry("nbd_opt_starttls", -1,
+               [&](const char* fn) { return capi::to_bool(fn, h->impl.opt_starttls()); });
+}
+
 NBDREF_EXPORT int nbd_opt_extended_headers(nbd_handle* h) {
   return entry("nbd_opt_extended_headers", -1,
                [&](const char* fn) { return run_feature(h, fn, OptionKind::ExtendedHeaders); });
@@ -195,6 +201,11 @@ NBDREF_EXPORT int nbd_aio_opt_structured_reply(nbd_handle* h,
                                                nbd_completion_callback completion_callback) {
   return start(h, "nbd_aio_opt_structured_reply", OptionKind::StructuredReply, NO_LIST,
                NO_CONTEXT, completion_callback);
+}
+
+NBDREF_EXPORT int nbd_aio_opt_starttls(nbd_handle* h, nbd_completion_callback completion_callback) {
+  return start(h, "nbd_aio_opt_starttls", OptionKind::StartTls, NO_LIST, NO_CONTEXT,
+               completion_callback);
 }
 
 NBDREF_EXPORT int nbd_aio_opt_extended_headers(nbd_handle* h,

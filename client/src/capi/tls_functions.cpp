@@ -1,12 +1,7 @@
-// TLS settings. They are validated and kept as libnbd keeps them; this
-// build cannot negotiate TLS yet and says so as a libnbd built without
-// GnuTLS would: nbd_supports_tls() is false and nbd_set_tls() above
-// LIBNBD_TLS_DISABLE fails with ENOTSUP.
-#include <pwd.h>
-#include <unistd.h>
-
-#include <cstdlib>
-
+// TLS settings (nbd_set_tls and its companions) and what came of them. The
+// settings are validated and kept as libnbd keeps them; a build without TLS
+// answers as a libnbd built without GnuTLS would: nbd_supports_tls() is
+// false and nbd_set_tls() above LIBNBD_TLS_DISABLE fails with ENOTSUP.
 #include "capi/call.hpp"
 #include "capi/export.hpp"
 #include "capi/setting_change.hpp"
@@ -24,7 +19,7 @@ NBDREF_EXPORT int nbd_set_tls(nbd_handle* h, int tls) {
     return change_setting(h, fn, "the TLS mode", [tls](HandleSettings& s) -> Result<void> {
       if (auto ok = check_tls_mode(tls); !ok) return ok;
       // As a libnbd built without GnuTLS: asking for TLS fails at once.
-      if (tls != LIBNBD_TLS_DISABLE) {
+      if (tls != LIBNBD_TLS_DISABLE && !handle::Handle::supports_tls()) {
         return failure(ENOTSUP, "this build has no TLS support (see nbd_supports_tls)");
       }
       s.tls = tls;
@@ -37,15 +32,8 @@ NBDREF_EXPORT int nbd_get_tls(nbd_handle* h) {
 }
 
 NBDREF_EXPORT int nbd_get_tls_negotiated(nbd_handle* h) {
-  return entry("nbd_get_tls_negotiated", -1, [&](const char* fn) {
-    // Asking needs a connection; the answer is always no in this build.
-    auto connected = h->impl.structured_replies_negotiated();
-    if (!connected) {
-      capi::set_error(fn, connected.error());
-      return -1;
-    }
-    return 0;
-  });
+  return entry("nbd_get_tls_negotiated", -1,
+               [&](const char* fn) { return capi::to_bool(fn, h->impl.tls_negotiated()); });
 }
 
 NBDREF_EXPORT int nbd_set_tls_certificates(nbd_handle* h, const char* dir) {
@@ -84,13 +72,7 @@ NBDREF_EXPORT int nbd_set_tls_username(nbd_handle* h, const char* username) {
 NBDREF_EXPORT char* nbd_get_tls_username(nbd_handle* h) {
   return entry("nbd_get_tls_username", static_cast<char*>(nullptr), [&](const char* fn) {
     // Unset, it is the local user's name: $LOGNAME, else the password entry.
-    Result<std::string> name = [&]() -> Result<std::string> {
-      if (auto set = h->impl.settings().tls_username) return *set;
-      if (const char* logname = std::getenv("LOGNAME")) return std::string(logname);
-      if (const passwd* pw = getpwuid(geteuid())) return std::string(pw->pw_name);
-      return failure(ENOENT, "no TLS username is set and the local user has no name");
-    }();
-    return capi::to_c_string(fn, name);
+    return capi::to_c_string(fn, h->impl.tls_username());
   });
 }
 

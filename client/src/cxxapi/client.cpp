@@ -4,6 +4,11 @@
 
 #include "handle/handle.hpp"
 #include "transport/connector.hpp"
+#include "uri/endpoint_record.hpp"
+#include "uri/nbd_uri.hpp"
+#if NBDREF_HAVE_URI
+#include "uri/uri_connect.hpp"
+#endif
 
 namespace nbdref {
 namespace {
@@ -90,7 +95,9 @@ std::unique_ptr<Callbacks> with_completion(CompletionHandler on_done) {
 ClientError::ClientError(int errnum, const std::string& message)
     : std::runtime_error(message), errnum_(errnum) {}
 
-Client::Client() : handle_(std::make_unique<handle::Handle>()) {}
+Client::Client()
+    : handle_(std::make_unique<handle::Handle>()),
+      uri_endpoint_(std::make_unique<uri::EndpointRecord>()) {}
 Client::~Client() = default;
 Client::Client(Client&&) noexcept = default;
 Client& Client::operator=(Client&&) noexcept = default;
@@ -150,10 +157,17 @@ void change(handle::Handle& h, const char* what, Apply apply) {
 
 }  // namespace
 
+bool Client::supports_tls() {
+  return handle::Handle::supports_tls();
+}
 void Client::set_tls(Tls mode) {
-  if (mode != Tls::Disable) {
+  if (mode != Tls::Disable && !supports_tls()) {
     // As a libnbd built without GnuTLS.
     throw ClientError(ENOTSUP, "this build has no TLS support");
+  }
+  if (mode != Tls::Disable && mode != Tls::Allow && mode != Tls::Require) {
+    throw ClientError(EINVAL, "TLS mode " + std::to_string(static_cast<int>(mode)) +
+                                  " is not one of Tls::Disable, Tls::Allow, Tls::Require");
   }
   change(*handle_, "the TLS mode", [&](auto& s) { s.tls = static_cast<int>(mode); });
 }
@@ -202,6 +216,85 @@ void Client::aio_connect_command(std::vector<std::string> argv) {
 }
 void Client::kill_subprocess(int signum) { check(handle_->kill_subprocess(signum)); }
 
+// ---- NBD URIs ----
+
+bool Client::supports_uri() {
+#if NBDREF_HAVE_URI
+  return true;
+#else
+  return false;
+#endif
+}
+
+void Client::set_uri_allow_transports(std::uint32_t mask) {
+  if (mask & ~uri_transport::all) {
+    throw ClientError(EINVAL, "transport mask " + std::to_string(mask) + " has unknown bits");
+  }
+  change(*handle_, "the URI transports", [&](auto& s) { s.uri_allow_transports = mask; });
+}
+void Client::set_uri_allow_tls(Tls policy) {
+  const int mode = static_cast<int>(policy);
+  if (mode < static_cast<int>(Tls::Disable) || mode > static_cast<int>(Tls::Require)) {
+    throw ClientError(EINVAL, "TLS policy " + std::to_string(mode) + " is not a Tls value");
+  }
+  change(*handle_, "the URI TLS policy", [&](auto& s) { s.uri_allow_tls = mode; });
+}
+void Client::set_uri_allow_local_file(bool allow) {
+  change(*handle_, "URI local files", [&](auto& s) { s.uri_allow_local_file = allow; });
+}
+
+#if NBDREF_HAVE_URI
+
+namespace {
+
+// Parses `text`, prepares `h` for it, and records it for get_uri; the
+// connector to use.
+std::unique_ptr<transport::Connector> prepare(handle::Handle& h, const std::string& text,
+                                              uri::EndpointRecord& endpoint) {
+  check(uri::need_new_handle(h));
+  auto parsed = value(uri::parse_nbd_uri(text));
+  auto connector = value(uri::prepare_uri_connect(h, parsed, handle::Handle::supports_tls()));
+  endpoint.remember(h, std::move(parsed));
+  return connector;
+}
+
+}  // namespace
+
+void Client::connect_uri(const std::string& uri) {
+  check(handle_->connect(prepare(*handle_, uri, *uri_endpoint_)));
+}
+void Client::aio_connect_uri(const std::string& uri) {
+  check(handle_->start_connect(prepare(*handle_, uri, *uri_endpoint_)));
+}
+std::string Client::get_uri() const {
+  const auto endpoint = uri_endpoint_->get();
+  if (!endpoint && handle_->state() != handle::HandleState::Created) {
+    throw ClientError(ENOTSUP,
+                      "get_uri names connections made by connect_uri or aio_connect_uri only");
+  }
+  return value(uri::connection_uri(*handle_, endpoint));
+}
+
+#else  // !NBDREF_HAVE_URI
+
+namespace {
+[[noreturn]] void no_uri_support() {
+  throw ClientError(ENOTSUP, "this build has no NBD URI support");
+}
+}  // namespace
+
+void Client::connect_uri(const std::string&) {
+  no_uri_support();
+}
+void Client::aio_connect_uri(const std::string&) {
+  no_uri_support();
+}
+std::string Client::get_uri() const {
+  no_uri_support();
+}
+
+#endif  // NBDREF_HAVE_URI
+
 // ---- option mode ----
 
 void Client::opt_go() { check(handle_->run_option(engine::OptionKind::Go, nullptr)); }
@@ -247,6 +340,12 @@ bool Client::opt_structured_reply() {
 }
 bool Client::opt_extended_headers() {
   return feature(*handle_, engine::OptionKind::ExtendedHeaders);
+}
+bool Client::opt_starttls() {
+  return value(handle_->opt_starttls());
+}
+void Client::aio_opt_starttls(CompletionHandler on_done) {
+  start_option(*handle_, engine::OptionKind::StartTls, std::move(on_done));
 }
 void Client::aio_opt_go(CompletionHandler on_done) {
   start_option(*handle_, engine::OptionKind::Go, std::move(on_done));
@@ -302,6 +401,9 @@ bool Client::structured_replies_negotiated() const {
 }
 bool Client::extended_headers_negotiated() const {
   return value(handle_->extended_headers_negotiated());
+}
+bool Client::tls_negotiated() const {
+  return value(handle_->tls_negotiated());
 }
 
 // ---- synchronous commands ----

@@ -21,6 +21,13 @@ enum StrictCheck : std::uint32_t {
   STRICT_ALL = 0x1f,
 };
 
+// Whether to run the session over TLS (libnbd's LIBNBD_TLS_* values).
+enum class TlsMode {
+  Disable = 0,  // never send NBD_OPT_STARTTLS
+  Allow = 1,    // try STARTTLS first; go on in plaintext if the server cannot
+  Require = 2,  // STARTTLS first; anything short of TLS ends the session
+};
+
 struct ConnectionConfig {
   std::string export_name;
   bool request_extended_headers = true;
@@ -32,6 +39,8 @@ struct ConnectionConfig {
   std::uint32_t handshake_flags = wire::NBD_FLAG_FIXED_NEWSTYLE | wire::NBD_FLAG_NO_ZEROES;
   // Stop in the negotiating phase and let the caller choose options.
   bool opt_mode = false;
+  // The caller runs the TLS handshake itself when asked (Connection::tls_requested).
+  TlsMode tls = TlsMode::Disable;
   std::uint32_t strict = STRICT_ALL;
   // Zero read buffers before reading into them, so a failed read never
   // exposes stale memory.

@@ -54,6 +54,18 @@ std::size_t Connection::feed(wire::Bytes data) {
   return taken;
 }
 
+std::vector<std::uint8_t> Connection::take_unread_input() {
+  const auto bytes = core_.input.peek(core_.input.size());
+  std::vector<std::uint8_t> out(bytes.begin(), bytes.end());
+  core_.input.consume(out.size());
+  return out;
+}
+
+void Connection::tls_established() {
+  negotiator_.on_tls_established();
+  process();
+}
+
 void Connection::process() {
   bool progress = true;
   while (progress) {

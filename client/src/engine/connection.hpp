@@ -60,6 +60,20 @@ class Connection {
   // ---- negotiation (option mode) ----
   Result<void> start_option(OptionRequest request) { return negotiator_.start(std::move(request)); }
 
+  // ---- TLS ----
+  // The server agreed to NBD_OPT_STARTTLS: the caller must now run the TLS
+  // handshake over its transport (the STARTTLS option has been sent in full;
+  // there is no output) and then call tls_established(), or fail() when the
+  // handshake fails (C-TLS-012). Until then the engine produces nothing and
+  // parses nothing.
+  bool tls_requested() const { return negotiator_.awaiting_tls(); }
+  // Bytes already received beyond the server's acknowledgement, which
+  // belong to the TLS handshake; handed over once.
+  std::vector<std::uint8_t> take_unread_input();
+  // Every byte in both directions now goes through TLS: negotiation starts
+  // again (C-SR-004), and session().tls_negotiated is true.
+  void tls_established();
+
   // ---- transmission ----
   Result<std::uint64_t> submit(const CommandRequest& request) { return issuer_.submit(request); }
   Result<void> disconnect(bool abandon_pending) { return issuer_.disconnect(abandon_pending); }

@@ -43,6 +43,9 @@ struct Session {
   Protocol protocol = Protocol::FixedNewstyle;
   std::uint16_t server_handshake_flags = 0;
   std::uint32_t client_flags = 0;
+  // The TLS handshake after NBD_OPT_STARTTLS succeeded: everything since
+  // went over TLS.
+  bool tls_negotiated = false;
   bool structured_replies = false;
   bool extended_headers = false;
   std::vector<MetaContext> meta_contexts;  // contexts selected for this export

@@ -84,6 +84,8 @@ std::uint32_t Negotiator::option_code(Step s) const {
       return NBD_OPT_LIST;
     case Step::Abort:
       return NBD_OPT_ABORT;
+    case Step::StartTls:
+      return NBD_OPT_STARTTLS;
   }
   return 0;
 }
@@ -106,6 +108,7 @@ std::size_t Negotiator::bytes_wanted() const {
       return reply_.length;
     case State::AwaitExportNameReply:
       return export_name_reply_size_;
+    case State::AwaitTls:
     case State::Idle:
     case State::Done:
       return 0;
@@ -115,6 +118,9 @@ std::size_t Negotiator::bytes_wanted() const {
 
 bool Negotiator::step() {
   if (core_.phase != Phase::Handshaking && core_.phase != Phase::Negotiating) return false;
+  // Bytes after the STARTTLS acknowledgement are the server's side of the
+  // TLS handshake: never parsed here (Connection::take_unread_input).
+  if (state_ == State::AwaitTls) return false;
   if (state_ == State::Idle) {
     if (core_.input.empty()) return false;
     core_.violation(
@@ -146,6 +152,7 @@ bool Negotiator::step() {
     case State::AwaitExportNameReply:
       on_export_name_reply();
       break;
+    case State::AwaitTls:
     case State::Idle:
     case State::Done:
       return false;
@@ -183,6 +190,9 @@ void Negotiator::on_eof() {
                       "it refused export " +
                           quoted(core_.config.export_name)});
       return;
+    case State::AwaitTls:
+      waiting = "the TLS handshake";
+      break;
     case State::Idle:
       waiting = "the next option";
       break;
@@ -219,6 +229,18 @@ void Negotiator::on_oldstyle_rest() {
                 describe_handshake_flags(g->handshake_flags()) + "; ignored");
   }
   core_.debug("oldstyle server");
+  if (core_.config.tls == TlsMode::Require) {
+    // C-TLS-018, C-TLS-004 (proto.md "Protocol downgrade attacks"): an
+    // oldstyle server (or a man in the middle posing as one) cannot do TLS;
+    // the client has sent nothing and leaves without using the export.
+    core_.die(Error{ENOTSUP,
+                    "the server uses the oldstyle handshake, which has no TLS, and TLS is required "
+                    "(see set_tls) [C-TLS-018]"});
+    return;
+  }
+  if (core_.config.tls == TlsMode::Allow) {
+    core_.debug("oldstyle server: TLS is impossible; going on without it, as allowed");
+  }
   enter_transmission(g->export_size, g->transmission_flags());
 }
 
@@ -239,6 +261,19 @@ void Negotiator::on_handshake_flags() {
   core_.session.protocol = fixed ? Protocol::FixedNewstyle : Protocol::Newstyle;
   core_.debug("server handshake flags " + describe_handshake_flags(flags) + ", client flags " +
               describe_client_flags(client_flags));
+  if (!fixed && core_.config.tls == TlsMode::Require) {
+    // C-TLS-005: STARTTLS needs fixed newstyle on both sides; C-TLS-018: a
+    // client that requires TLS then goes no further (a server, or a man in
+    // the middle, leaving the flag out is a downgrade attempt). Not even the
+    // client flags are sent.
+    const bool server_lacks = !(flags & NBD_FLAG_FIXED_NEWSTYLE);
+    core_.die(Error{ENOTSUP, std::string(server_lacks ? "the server does not offer"
+                                                      : "the handshake flags (set_handshake_flags) "
+                                                        "leave out") +
+                                 " fixed newstyle negotiation, without which TLS cannot start, and "
+                                 "TLS is required (see set_tls) [C-TLS-018]"});
+    return;
+  }
   std::vector<std::uint8_t> out;
   Writer w(out);
   encode_client_flags(client_flags, w);
@@ -246,12 +281,45 @@ void Negotiator::on_handshake_flags() {
 
   if (!fixed) {
     // Plain newstyle knows only NBD_OPT_EXPORT_NAME (proto.md "Newstyle negotiation").
+    if (core_.config.tls == TlsMode::Allow) {
+      core_.debug("no fixed newstyle: TLS is impossible; going on without it, as allowed");
+    }
     plan_.emplace_back(Step::ExportName);
+  } else if (core_.config.tls != TlsMode::Disable) {
+    // C-TLS-010 (proto.md "Client-side requirements"): STARTTLS is the very
+    // first option; C-TLS-020: the stateful ones wait until TLS is settled.
+    plan_.emplace_back(Step::StartTls);
   } else {
-    if (core_.config.request_extended_headers) plan_.emplace_back(Step::ExtendedHeaders);
-    if (core_.config.request_structured_replies) plan_.emplace_back(Step::StructuredReply);
-    if (!core_.config.opt_mode) plan_go_or_info(Step::Go, false);
+    plan_negotiation();
   }
+  next_step();
+}
+
+void Negotiator::plan_negotiation() {
+  if (core_.config.request_extended_headers) plan_.emplace_back(Step::ExtendedHeaders);
+  if (core_.config.request_structured_replies) plan_.emplace_back(Step::StructuredReply);
+  if (!core_.config.opt_mode) plan_go_or_info(Step::Go, false);
+}
+
+void Negotiator::on_tls_established() {
+  if (state_ != State::AwaitTls) return;
+  auto& s = core_.session;
+  s.tls_negotiated = true;
+  // C-SR-004, X-C-015 (proto.md "NBD_OPT_STARTTLS"): whatever was agreed in
+  // plaintext is gone (the server forgets it too, S-TLS-033) and is
+  // negotiated again under TLS; what the server said about exports in the
+  // clear is not trusted either.
+  s.structured_replies = false;
+  s.extended_headers = false;
+  s.meta_contexts.clear();
+  s.export_info = ExportInfo{};
+  contexts_set_ = false;
+  contexts_export_name_.clear();
+  contexts_queries_.clear();
+  core_.debug("TLS is up: negotiating again under TLS");
+  // The caller's own STARTTLS (option mode) ends once that is done.
+  complete_when_idle_ = current_.ends_request;
+  plan_negotiation();
   next_step();
 }
 
@@ -298,6 +366,9 @@ void Negotiator::plan_request(OptionRequest request) {
     case OptionKind::Abort:
       plan_.emplace_back(Step::Abort, std::vector<std::string>{}, true);
       return;
+    case OptionKind::StartTls:
+      plan_.emplace_back(Step::StartTls, std::vector<std::string>{}, true);
+      return;
   }
 }
 
@@ -317,9 +388,18 @@ void Negotiator::next_step() {
     std::vector<std::uint8_t> data;
     Writer w(data);
 
+    if (core_.config.tls == TlsMode::Require && !core_.session.tls_negotiated &&
+        current_.step != Step::StartTls && current_.step != Step::Abort) {
+      // C-TLS-018 (proto.md "Protocol downgrade attacks"): with TLS required,
+      // no option naming an export or asking for anything leaves in the
+      // clear. The paths above never get here; this holds whatever they do.
+      abort_with(Error{ENOTSUP, "TLS is required (see set_tls) but not active, so " +
+                                    describe_current() + " is not sent in the clear [C-TLS-018]"});
+      return;
+    }
     const bool sends_name = current_.step != Step::ExtendedHeaders &&
                             current_.step != Step::StructuredReply && current_.step != Step::List &&
-                            current_.step != Step::Abort;
+                            current_.step != Step::Abort && current_.step != Step::StartTls;
     // C-GEN-001/003 (proto.md "Conventions"): strings we send obey the rules.
     if (auto e = check_string(name, "export name", CLIENT_STRING); e && sends_name) {
       fail_request(Error{EINVAL, "cannot send " + describe_current() + ": " + e->to_string()});
@@ -409,6 +489,16 @@ void Negotiator::next_step() {
       case Step::List:   // C-OPT-008: no data
       case Step::Abort:  // C-OPT-006: no data
         break;
+      case Step::StartTls:
+        if (core_.session.tls_negotiated) {
+          // C-TLS-006 (proto.md "Client-side requirements"): TLS once only.
+          fail_request(Error{EINVAL,
+                             "TLS is already active on this connection, and NBD_OPT_STARTTLS "
+                             "may not be sent again [C-TLS-006]"});
+          return;
+        }
+        // C-TLS-005: only under fixed newstyle, which is the only way here.
+        break;  // C-TLS-019: no data
     }
     send_option(option_code(current_.step), data);
     if (current_.step == Step::ExportName) {
@@ -424,6 +514,7 @@ void Negotiator::next_step() {
   // Nothing left: option mode waits for the caller (plans always end in GO otherwise).
   state_ = State::Idle;
   core_.phase = Phase::Negotiating;
+  if (std::exchange(complete_when_idle_, false)) finish_request({});
 }
 
 void Negotiator::send_option(std::uint32_t option, Bytes data) {
@@ -682,6 +773,13 @@ void Negotiator::on_ack() {
         if (core_.phase == Phase::Ready) finish_request({});
       }
       return;
+    case Step::StartTls:
+      // C-TLS-008 (proto.md "Client-side requirements"): upgrade at once.
+      // Nothing is sent or parsed until the caller has run the handshake
+      // and called on_tls_established().
+      state_ = State::AwaitTls;
+      core_.debug("the server agreed to NBD_OPT_STARTTLS: starting the TLS handshake");
+      return;
     case Step::ExportName:
     case Step::Abort:
       return;  // no option replies for these
@@ -704,6 +802,16 @@ void Negotiator::on_error_reply(Bytes payload) {
       ": " + std::string(option_reply_name(type) ? option_reply_name(type) : "unknown error reply");
   if (!message->empty()) text += ": " + std::string(*message);
   core_.debug(text);
+  if (type == NBD_REP_ERR_TLS_REQD) {
+    if (core_.session.tls_negotiated) {
+      // S-TLS-019, S-TLS-025 (proto.md "TLS support"): never once TLS is up.
+      core_.violation("answered " + describe_current() +
+                          " with NBD_REP_ERR_TLS_REQD although TLS is already active",
+                      "S-TLS-019");
+      return;
+    }
+    if (current_.step != Step::StartTls) text += " (the server wants TLS: see set_tls)";
+  }
 
   if (type == NBD_REP_ERR_SHUTDOWN) {
     // C-HS-011 (proto.md "Termination of the session during option haggling").
@@ -755,6 +863,25 @@ void Negotiator::on_error_reply(Bytes payload) {
     case Step::ListMetaContext:
       pending_contexts_.clear();
       fail_request(Error{errno_for_option_error(type), text});
+      return;
+    case Step::StartTls:
+      if (current_.ends_request) {
+        // C-TLS-009: the caller asked for this STARTTLS and hears the refusal;
+        // the session goes on in plaintext until they decide otherwise.
+        fail_request(Error{errno_for_option_error(type), text});
+        return;
+      }
+      if (core_.config.tls == TlsMode::Require) {
+        // C-TLS-011 (proto.md "Client-side requirements"), C-TLS-018: a
+        // client that only wants TLS ends the session here, before anything
+        // that names an export (libnbd's CVE-2019-14842).
+        abort_with(Error{ENOTSUP, text + "; TLS is required (see set_tls) [C-TLS-011]"});
+        return;
+      }
+      // C-TLS-009: TLS is only allowed, so the session goes on without it.
+      core_.debug("going on without TLS, as allowed");
+      plan_negotiation();
+      finish_step({});
       return;
     case Step::ExportName:
     case Step::Abort:

@@ -27,6 +27,12 @@ class Negotiator {
   // In the negotiating phase: run the caller's option.
   Result<void> start(OptionRequest request);
 
+  // The server acknowledged NBD_OPT_STARTTLS: nothing more is sent or read
+  // until the caller reports the TLS session up (C-TLS-008).
+  bool awaiting_tls() const { return state_ == State::AwaitTls; }
+  // The TLS handshake succeeded: negotiation starts afresh under TLS.
+  void on_tls_established();
+
  private:
   enum class State {
     AwaitGreetingPrefix,
@@ -35,7 +41,8 @@ class Negotiator {
     AwaitOptionReplyHeader,
     AwaitOptionReplyPayload,
     AwaitExportNameReply,
-    Idle,  // option mode, nothing pending
+    AwaitTls,  // STARTTLS acknowledged: the caller runs the TLS handshake
+    Idle,      // option mode, nothing pending
     Done,
   };
   // One option on the wire. A caller's request becomes one or more steps
@@ -50,6 +57,7 @@ class Negotiator {
     ExportName,
     List,
     Abort,
+    StartTls,
   };
   struct PlannedStep {
     explicit PlannedStep(Step s, std::vector<std::string> q = {}, bool ends = false)
@@ -69,6 +77,10 @@ class Negotiator {
   void on_export_name_reply();
 
   void plan_request(OptionRequest request);
+  // The options every connection negotiates once TLS is settled (C-TLS-020):
+  // extended headers and structured replies as configured, then GO unless
+  // in option mode.
+  void plan_negotiation();
   void plan_go_or_info(Step step, bool ends_request);
   // Sends the next planned step, or settles into Idle / fails when none is left.
   void next_step();
@@ -112,6 +124,9 @@ class Negotiator {
   std::vector<std::string> contexts_queries_;
   bool contexts_extended_ = false;
   bool contexts_set_ = false;
+  // The caller's NBD_OPT_STARTTLS ends once the options renegotiated under
+  // TLS are done, when the negotiator next waits for the caller.
+  bool complete_when_idle_ = false;
 };
 
 }  // namespace nbdref::engine

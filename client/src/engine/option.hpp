@@ -19,6 +19,7 @@ enum class OptionKind {
   Info,             // SET_META_CONTEXT when contexts are wanted, then NBD_OPT_INFO
   List,             // NBD_OPT_LIST
   Abort,            // NBD_OPT_ABORT
+  StartTls,         // NBD_OPT_STARTTLS, then the TLS handshake (Connection::tls_requested)
 };
 
 class OptionListener {

@@ -1,6 +1,8 @@
 #include "handle/handle.hpp"
 
 #include <poll.h>
+#include <pwd.h>
+#include <unistd.h>
 
 #include <atomic>
 #include <csignal>
@@ -12,6 +14,10 @@
 
 #include "transport/socket_stream.hpp"
 #include "wire/limits.hpp"
+#ifdef NBDREF_HAVE_TLS
+#include "tls/credentials.hpp"
+#include "tls/tls_stream.hpp"
+#endif
 
 namespace nbdref::handle {
 namespace {
@@ -56,6 +62,12 @@ Result<void> check_wire_string(const std::string& s, const char* what) {
   return {};
 }
 
+// "sending to the server: Broken pipe", or the TLS layer's own reason.
+std::string io_failure(const std::string& what, const transport::IoResult& r) {
+  if (!r.detail.empty()) return what + ": " + r.detail;
+  return with_strerror(what, r.errnum);
+}
+
 // Reads are attempted this many times per poll round before yielding, so
 // one busy connection cannot starve the caller.
 constexpr int MAX_READS_PER_ROUND = 16;
@@ -72,6 +84,23 @@ ApiContext::~ApiContext() {
 const char* ApiContext::current() {
   return t_api_context ? t_api_context : "nbdref";
 }
+
+#ifdef NBDREF_HAVE_TLS
+struct Handle::TlsState {
+  std::shared_ptr<const tls::Credentials> credentials;
+  tls::TlsStream* session = nullptr;  // stream_, once the TLS session replaced the socket
+  bool handshaking = false;
+  bool wants_write = false;  // the handshake waits for POLLOUT, else for POLLIN
+};
+bool Handle::supports_tls() {
+  return true;
+}
+#else
+struct Handle::TlsState {};
+bool Handle::supports_tls() {
+  return false;
+}
+#endif
 
 Handle::Handle() : name_(next_handle_name()), debug_(debug_from_environment()) {}
 
@@ -189,6 +218,7 @@ engine::ConnectionConfig Handle::make_config() const {
   c.meta_contexts = settings_.meta_contexts;
   c.handshake_flags = settings_.handshake_flags;
   c.opt_mode = settings_.opt_mode;
+  c.tls = static_cast<engine::TlsMode>(settings_.tls);
   c.strict = settings_.strict;
   c.pread_initialize = settings_.pread_initialize;
   return c;
@@ -447,6 +477,54 @@ Result<bool> Handle::can_meta_context(const std::string& name) const {
   return false;
 }
 
+Result<bool> Handle::tls_negotiated() const {
+  Lock lock(mutex_);
+  if (auto ok = need_session(); !ok) return tl::unexpected(ok.error());
+  return session().tls_negotiated;
+}
+
+Result<std::string> Handle::tls_username() const {
+  Lock lock(mutex_);
+  return tls_username_locked();
+}
+
+Result<std::string> Handle::tls_username_locked() const {
+  if (settings_.tls_username) return *settings_.tls_username;
+  if (const char* logname = std::getenv("LOGNAME"); logname && *logname) {
+    return std::string(logname);
+  }
+  if (const passwd* pw = ::getpwuid(::geteuid())) return std::string(pw->pw_name);
+  return failure(ENOENT,
+                 "no TLS username is set (see set_tls_username) and the local user has "
+                 "no name");
+}
+
+Result<void> Handle::load_tls_credentials() {
+#ifdef NBDREF_HAVE_TLS
+  if (tls_) return {};
+  tls::TlsOptions options;
+  options.certificates_dir = settings_.tls_certificates;
+  options.verify_peer = settings_.tls_verify_peer;
+  options.psk_file = settings_.tls_psk_file;
+  options.host_name = settings_.tls_hostname ? *settings_.tls_hostname : peer_host_;
+  if (options.psk_file) {
+    auto user = tls_username_locked();
+    if (!user) return tl::unexpected(user.error());
+    options.username = std::move(*user);
+  }
+  auto credentials =
+      tls::Credentials::load(options, [this](const std::string& m) { emit_debug(m); });
+  if (!credentials) {
+    return failure(credentials.error().errnum, "cannot set up TLS: " + credentials.error().message);
+  }
+  tls_ = std::make_unique<TlsState>();
+  tls_->credentials = std::move(*credentials);
+  return {};
+#else
+  return failure(ENOTSUP, "this build has no TLS support (see nbd_supports_tls)");
+#endif
+}
+
 // ---- connecting ----
 
 Result<void> Handle::start_connect(std::unique_ptr<transport::Connector> connector) {
@@ -512,10 +590,90 @@ Result<int> Handle::poll_connector(int timeout_ms) {
 void Handle::start_transmission() {
   stream_ = transport::make_socket_stream(connector_->take_socket());
   subprocess_ = connector_->take_subprocess();
-  emit_debug("connected to " + connector_->describe());
+  peer_ = connector_->describe();
+  peer_host_ = connector_->host_name();
+  emit_debug("connected to " + peer_);
   connector_.reset();
   connection_ = std::make_unique<engine::Connection>(make_config());
   connection_->set_debug([this](const std::string& m) { emit_debug(m); });
+  if (settings_.tls != 0) {
+    // Loaded before the greeting is read, so that a missing key or
+    // certificate ends the attempt before the server sees a single option.
+    if (auto ok = load_tls_credentials(); !ok) {
+      connection_->fail(ok.error());
+      end_if_finished();
+    }
+  }
+}
+
+bool Handle::tls_established() const {
+#ifdef NBDREF_HAVE_TLS
+  return tls_ && tls_->session && tls_->session->established();
+#else
+  return false;
+#endif
+}
+
+bool Handle::tls_handshaking() const {
+#ifdef NBDREF_HAVE_TLS
+  return tls_ && tls_->handshaking;
+#else
+  return false;
+#endif
+}
+
+void Handle::maybe_start_tls() {
+#ifdef NBDREF_HAVE_TLS
+  if (!stream_ || !connection_->tls_requested() || (tls_ && tls_->session)) return;
+  if (auto ok = load_tls_credentials(); !ok) {
+    // C-HS-008: the server expects a TLS handshake now; there is no way back
+    // to plaintext, so the connection just ends.
+    connection_->fail(ok.error());
+    return;
+  }
+  auto session =
+      tls::TlsStream::start(stream_, tls_->credentials, connection_->take_unread_input());
+  if (!session) {
+    connection_->fail(
+        Error{session.error().errnum, "cannot start TLS: " + session.error().message});
+    return;
+  }
+  tls_->session = session->get();
+  stream_ = std::move(*session);
+  tls_->handshaking = true;
+  emit_debug("starting the TLS handshake with " + peer_);
+  continue_tls_handshake();
+#endif
+}
+
+void Handle::continue_tls_handshake() {
+#ifdef NBDREF_HAVE_TLS
+  if (!tls_handshaking() || !stream_) return;
+  const auto progress = tls_->session->handshake();
+  switch (progress.state) {
+    case tls::HandshakeProgress::State::Done:
+      tls_->handshaking = false;
+      unanswered_after_tls_ = true;
+      emit_debug("TLS handshake done: " + tls_->session->describe_session());
+      connection_->tls_established();
+      write_output();
+      // Whatever the server sent along with the end of its handshake is
+      // already out of the socket.
+      if (stream_ && stream_->has_buffered_input()) read_engine_input();
+      return;
+    case tls::HandshakeProgress::State::WouldBlock:
+      tls_->wants_write = progress.wants_write;
+      return;
+    case tls::HandshakeProgress::State::Failed:
+      tls_->handshaking = false;
+      // C-TLS-012 (proto.md "Client-side requirements"), C-HS-008: too late
+      // for plaintext; the connection ends without another word.
+      connection_->fail(Error{progress.error.errnum, "the TLS handshake with " + peer_ +
+                                                         " failed: " + progress.error.message +
+                                                         " [C-TLS-012]"});
+      return;
+  }
+#endif
 }
 
 Result<void> Handle::kill_subprocess(int signum) {
@@ -544,8 +702,15 @@ Result<int> Handle::poll_locked(int timeout_ms) {
   end_if_finished();
   if (!stream_) return 1;
 
-  pollfd p{stream_->fd(), POLLIN, 0};
-  if (connection_->has_output()) p.events |= POLLOUT;
+  pollfd p{stream_->fd(), 0, 0};
+  const bool handshaking = tls_handshaking();
+  const bool stream_must_write = stream_->needs_write_readiness();
+  if (handshaking) {
+    p.events = direction() & DIRECTION_WRITE ? POLLOUT : POLLIN;
+  } else {
+    p.events = POLLIN;
+    if (connection_->has_output() || stream_must_write) p.events |= POLLOUT;
+  }
   const int n = ::poll(&p, 1, timeout_ms);
   if (n < 0) {
     if (errno == EINTR) return 0;
@@ -553,8 +718,16 @@ Result<int> Handle::poll_locked(int timeout_ms) {
     return failure(err, with_strerror("poll", err));
   }
   if (n == 0) return 0;
-  if (p.revents & (POLLIN | POLLHUP | POLLERR)) read_input();
-  if (p.revents & POLLOUT) write_output();
+  if (handshaking) {
+    continue_tls_handshake();
+  } else {
+    if (p.revents & (POLLIN | POLLHUP | POLLERR)) read_input();
+    if (p.revents & POLLOUT) {
+      write_output();
+      // A TLS read that stalled on sending goes on once the socket drains.
+      if (stream_must_write) read_input();
+    }
+  }
   end_if_finished();
   release_retired();
   return 1;
@@ -572,7 +745,12 @@ unsigned Handle::direction() const {
   Lock lock(mutex_);
   if (connector_) return DIRECTION_WRITE;  // a connecting socket turns writable
   if (!stream_) return 0;
-  return DIRECTION_READ | (connection_->has_output() ? DIRECTION_WRITE : 0);
+#ifdef NBDREF_HAVE_TLS
+  // The TLS handshake waits for one direction only, the one GnuTLS names.
+  if (tls_handshaking()) return tls_->wants_write ? DIRECTION_WRITE : DIRECTION_READ;
+#endif
+  const bool write = connection_->has_output() || stream_->needs_write_readiness();
+  return DIRECTION_READ | (write ? DIRECTION_WRITE : 0);
 }
 
 Result<void> Handle::notify_read() {
@@ -584,7 +762,11 @@ Result<void> Handle::notify_read() {
     return {};
   }
   if (!stream_) return failure(EINVAL, "there is no connection to read from");
-  read_input();
+  if (tls_handshaking()) {
+    continue_tls_handshake();
+  } else {
+    read_input();
+  }
   // What the replies made the engine say can often leave at once.
   write_output();
   end_if_finished();
@@ -601,7 +783,13 @@ Result<void> Handle::notify_write() {
     return {};
   }
   if (!stream_) return failure(EINVAL, "there is no connection to write to");
-  write_output();
+  if (tls_handshaking()) {
+    continue_tls_handshake();
+  } else {
+    const bool stream_must_write = stream_->needs_write_readiness();
+    write_output();
+    if (stream_must_write) read_input();
+  }
   end_if_finished();
   release_retired();
   return {};
@@ -613,25 +801,44 @@ engine::Stats Handle::stats() const {
 }
 
 void Handle::read_input() {
-  for (int i = 0; i < MAX_READS_PER_ROUND && stream_; ++i) {
+  read_engine_input();
+  // The server's NBD_REP_ACK to NBD_OPT_STARTTLS: the handshake starts now.
+  maybe_start_tls();
+}
+
+void Handle::read_engine_input() {
+  // Bytes the stream holds already (a TLS record read in part) are read
+  // now, whatever the round's limit: no poll would ever announce them.
+  for (int i = 0; stream_ && (i < MAX_READS_PER_ROUND || stream_->has_buffered_input()); ++i) {
     const Phase phase = connection_->phase();
     if (phase == Phase::Dead || phase == Phase::Closed) return;
+    // What follows the acknowledgement belongs to TLS, not to the engine.
+    if (connection_->tls_requested() || tls_handshaking()) return;
     const auto space = connection_->input_space();
     const auto r = stream_->read(space);
     switch (r.status) {
       case transport::IoStatus::Done:
+        unanswered_after_tls_ = false;
         connection_->input_received(r.bytes);
         // A short read means the socket is drained: the next poll says when
         // more arrives, without a read that only returns EAGAIN.
-        if (r.bytes < space.size()) return;
+        if (r.bytes < space.size() && !stream_->has_buffered_input()) return;
         break;
       case transport::IoStatus::Eof:
+        if (unanswered_after_tls_) {
+          fail_after_tls("end of stream");
+          return;
+        }
         connection_->input_eof();
         return;
       case transport::IoStatus::WouldBlock:
         return;
       case transport::IoStatus::Failed:
-        connection_->fail(Error{r.errnum, with_strerror("receiving from the server", r.errnum)});
+        if (unanswered_after_tls_ && (r.errnum == ECONNRESET || r.errnum == EPIPE)) {
+          fail_after_tls(with_strerror("receiving from the server", r.errnum));
+          return;
+        }
+        connection_->fail(Error{r.errnum, io_failure("receiving from the server", r)});
         return;
     }
   }
@@ -639,7 +846,7 @@ void Handle::read_input() {
 
 void Handle::write_output() {
   iovec segments[MAX_SEGMENTS_PER_WRITE];
-  while (stream_ && connection_->has_output()) {
+  while (stream_ && connection_->has_output() && !tls_handshaking()) {
     const std::size_t count = connection_->output_segments(segments);
     std::size_t offered = 0;
     for (std::size_t i = 0; i < count; ++i) offered += segments[i].iov_len;
@@ -650,10 +857,25 @@ void Handle::write_output() {
       continue;
     }
     if (r.status == transport::IoStatus::Failed) {
-      connection_->fail(Error{r.errnum, with_strerror("sending to the server", r.errnum)});
+      if (unanswered_after_tls_ && (r.errnum == ECONNRESET || r.errnum == EPIPE)) {
+        fail_after_tls(with_strerror("sending to the server", r.errnum));
+        return;
+      }
+      connection_->fail(Error{r.errnum, io_failure("sending to the server", r)});
     }
     return;
   }
+}
+
+void Handle::fail_after_tls(const std::string& what) {
+  // Under TLS 1.3 a server judges the client's certificate only after the
+  // client's side of the handshake is done, and some just hang up: however
+  // the loss shows itself (end of stream, reset, broken pipe), it means the
+  // same and is reported the same way.
+  connection_->fail(Error{ECONNRESET,
+                          "the server ended the connection right after the TLS handshake, before "
+                          "answering anything (" +
+                              what + "): it may not accept the client's credentials [C-TLS-012]"});
 }
 
 void Handle::end_if_finished() {
@@ -663,7 +885,9 @@ void Handle::end_if_finished() {
   // Last words first (a final NBD_OPT_ABORT), best effort, then hang up
   // (C-HS-004, C-TX-023: nothing more is sent).
   write_output();
-  if (phase == Phase::Closed) stream_->shutdown();
+  // C-TX-004, C-HS-005: an established TLS session is closed with
+  // close_notify also when the connection dies; a failed one just ends.
+  if (phase == Phase::Closed || tls_established()) stream_->shutdown();
   stream_.reset();
   emit_debug(std::string("connection ") + engine::phase_name(phase));
 }
@@ -717,6 +941,39 @@ class OwnedOption final : public engine::OptionListener {
 
 }  // namespace
 
+Result<void> Handle::prepare_option(engine::OptionKind kind) {
+  if (kind != engine::OptionKind::StartTls) return {};
+  if (session().tls_negotiated) {
+    // C-TLS-006 (proto.md "Client-side requirements"); the engine refuses
+    // too, this says so before anything is queued.
+    return failure(EINVAL,
+                   "TLS is already active on this connection, and NBD_OPT_STARTTLS may not be "
+                   "sent again [C-TLS-006]");
+  }
+  // The credentials are checked before the server is asked: once it has
+  // agreed there is no going back to plaintext.
+  return load_tls_credentials();
+}
+
+Result<bool> Handle::opt_starttls() {
+  if (auto ok = refuse_from_callback(); !ok) return tl::unexpected(ok.error());
+  Lock lock(mutex_);
+  if (auto ok = need_state("options need option mode and the negotiating phase",
+                           {HandleState::Negotiating});
+      !ok) {
+    return tl::unexpected(ok.error());
+  }
+  if (auto ok = prepare_option(engine::OptionKind::StartTls); !ok) {
+    return tl::unexpected(ok.error());
+  }
+  auto r = run_option(engine::OptionKind::StartTls, nullptr);
+  if (r) return true;
+  // Still negotiating: the server declined, and the session goes on in
+  // plaintext (C-TLS-009). Anything else ended the connection.
+  if (state_locked() == HandleState::Negotiating) return false;
+  return tl::unexpected(r.error());
+}
+
 Result<void> Handle::run_option(engine::OptionKind kind, engine::OptionListener* observer) {
   if (auto ok = refuse_from_callback(); !ok) return ok;
   Lock lock(mutex_);
@@ -725,6 +982,7 @@ Result<void> Handle::run_option(engine::OptionKind kind, engine::OptionListener*
       !ok) {
     return ok;
   }
+  if (auto ok = prepare_option(kind); !ok) return ok;
   OptionWaiter waiter(observer);
   if (auto ok = connection_->start_option({kind, {}, &waiter}); !ok) return ok;
   while (!waiter.result()) {
@@ -742,6 +1000,7 @@ Result<void> Handle::start_option(engine::OptionKind kind,
       !ok) {
     return ok;
   }
+  if (auto ok = prepare_option(kind); !ok) return ok;
   async_option_ = std::make_unique<OwnedOption>(std::move(listener), closing_);
   return connection_->start_option({kind, {}, async_option_.get()});
 }

@@ -37,6 +37,9 @@ inline constexpr unsigned DIRECTION_WRITE = 2;
 
 class Handle {
  public:
+  // Whether this build speaks TLS (GnuTLS, the NBDREF_TLS build option).
+  static bool supports_tls();
+
   Handle();
   ~Handle();
   Handle(const Handle&) = delete;
@@ -102,11 +105,22 @@ class Handle {
   Result<bool> structured_replies_negotiated() const;
   Result<bool> extended_headers_negotiated() const;
   Result<bool> can_meta_context(const std::string& name) const;
+  // The TLS handshake succeeded (after NBD_OPT_STARTTLS): everything since
+  // went over TLS.
+  Result<bool> tls_negotiated() const;
+  // The TLS username: the one set, else $LOGNAME, else the name of the
+  // effective user; ENOENT when there is none.
+  Result<std::string> tls_username() const;
 
   // ---- options (option mode) ----
   // Runs the option and waits for it; `observer` (may be null) sees the
   // exports and contexts the server lists.
   Result<void> run_option(engine::OptionKind kind, engine::OptionListener* observer);
+  // NBD_OPT_STARTTLS and the TLS handshake: true when TLS is now up, false
+  // when the server declined (the session goes on in plaintext); an error
+  // when the handshake failed (the connection is then dead), when TLS is
+  // already up (EINVAL), or in a build without TLS (ENOTSUP).
+  Result<bool> opt_starttls();
   // Starts the option; `listener` hears how it went during poll() and is
   // destroyed afterwards.
   Result<void> start_option(engine::OptionKind kind,
@@ -153,6 +167,8 @@ class Handle {
   friend class AsyncCommand;
 
   Result<void> refuse_from_callback() const;
+  // What an option needs before it starts (credentials for STARTTLS).
+  Result<void> prepare_option(engine::OptionKind kind);
   void command_finished(AsyncCommand& command, const engine::CommandOutcome& outcome);
   void release_retired();
 
@@ -173,7 +189,21 @@ class Handle {
   // One step of the connector: connected, failed, or still in progress.
   void step_connector();
   void start_transmission();
+  // TLS: the engine asked for it (after reading), the handshake step, and
+  // whether one is under way.
+  Result<std::string> tls_username_locked() const;
+  // Loads the TLS credentials the settings name, once per connection.
+  Result<void> load_tls_credentials();
+  void maybe_start_tls();
+  void continue_tls_handshake();
+  bool tls_handshaking() const;
+  bool tls_established() const;
+  // Reads and processes what the server sent, then starts TLS if that was
+  // the server's agreement to it.
   void read_input();
+  void read_engine_input();
+  // The connection ended before the server said anything under TLS.
+  void fail_after_tls(const std::string& what);
   void write_output();
   void end_if_finished();
 
@@ -193,6 +223,13 @@ class Handle {
 
   std::unique_ptr<transport::Connector> connector_;
   std::unique_ptr<transport::Stream> stream_;
+  // The credentials and the session being set up (empty without TLS).
+  struct TlsState;
+  std::unique_ptr<TlsState> tls_;
+  // The TLS handshake is done and nothing has come through it yet.
+  bool unanswered_after_tls_ = false;
+  std::string peer_;       // what was connected to, for messages
+  std::string peer_host_;  // the host name given to connect_tcp, if any
   std::unique_ptr<transport::Subprocess> subprocess_;
   std::unique_ptr<engine::Connection> connection_;
   std::optional<Error> connect_error_;  // the transport never connected

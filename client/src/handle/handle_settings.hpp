@@ -23,13 +23,16 @@ struct HandleSettings {
   bool opt_mode = false;
   std::vector<std::string> meta_contexts;
 
-  // TLS (libnbd's LIBNBD_TLS_* for `tls`): stored now, used once the
-  // library speaks TLS.
+  // TLS (libnbd's LIBNBD_TLS_* for `tls`; only a build with TLS accepts
+  // more than LIBNBD_TLS_DISABLE).
   int tls = 0;
   std::optional<std::string> tls_certificates;
   bool tls_verify_peer = true;
-  std::optional<std::string> tls_username;
+  std::optional<std::string> tls_username;  // unset: the local user (Handle::tls_username)
   std::optional<std::string> tls_psk_file;
+  // The name the server's certificate must carry, instead of the host given
+  // to connect_tcp (a URI's tls-hostname; the only name a Unix socket has).
+  std::optional<std::string> tls_hostname;
 
   // What a URI may ask for (libnbd's LIBNBD_ALLOW_TRANSPORT_* and LIBNBD_TLS_*).
   std::uint32_t uri_allow_transports = 0x07;

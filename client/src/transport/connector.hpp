@@ -48,6 +48,9 @@ class Connector {
   // What is being connected to, for messages: "unix:/tmp/sock",
   // "tcp:localhost:10809", "command: nbdkit -s memory 1G", "vsock:2:10809".
   virtual std::string describe() const = 0;
+  // The host name the caller gave (connect_tcp), against which a TLS
+  // server's certificate is checked; empty for every other transport.
+  virtual std::string host_name() const { return {}; }
 };
 
 // A Unix-domain stream socket. A path beginning with '\0' names Linux's

@@ -1,6 +1,6 @@
 // A connected byte stream as the handle's poll loop sees it: every call
-// returns at once, saying how far it got. Plain sockets implement it now; a
-// TLS session over a socket will implement the same interface.
+// returns at once, saying how far it got. Plain sockets implement it, and so
+// does a TLS session over one (tls/tls_stream.hpp).
 #pragma once
 
 #include <sys/uio.h>
@@ -8,6 +8,7 @@
 #include <cstddef>
 #include <cstdint>
 #include <span>
+#include <string>
 
 namespace nbdref::transport {
 
@@ -22,6 +23,9 @@ struct IoResult {
   IoStatus status;
   std::size_t bytes = 0;
   int errnum = 0;
+  // Failed: what went wrong when errno alone does not say it (a TLS
+  // record that did not decrypt, an alert from the peer); else empty.
+  std::string detail{};
 };
 
 class Stream {
@@ -43,6 +47,17 @@ class Stream {
   // Tells the peer we will send nothing more, as far as the stream can
   // (best effort: the conversation is ending either way).
   virtual void shutdown() = 0;
+
+  // True when the stream itself has bytes to send before its next read or
+  // write can make progress (a TLS record only partly sent): poll fd() for
+  // POLLOUT too, and then retry both the read and the write (an empty write
+  // only flushes).
+  virtual bool needs_write_readiness() const { return false; }
+
+  // True when bytes already taken from the socket wait to be read (a TLS
+  // record decrypted only in part): poll() would not announce them, so read
+  // again before polling.
+  virtual bool has_buffered_input() const { return false; }
 };
 
 }  // namespace nbdref::transport

@@ -51,6 +51,7 @@ class TcpConnector final : public Connector {
   }
 
   std::string describe() const override { return target_; }
+  std::string host_name() const override { return host_; }
 
  private:
   static std::string tcp_target(const std::string& host, const std::string& port) {

@@ -94,8 +94,8 @@ TEST(CApiSettings, DefaultsMatchLibnbd) {
   EXPECT_STREQ(nbd_connection_state(h.get()), "created");
   EXPECT_STREQ(nbd_get_package_name(h.get()), "nbdref");
   EXPECT_NE(nbd_get_version(h.get()), nullptr);
-  EXPECT_EQ(nbd_supports_tls(h.get()), 0);
-  EXPECT_EQ(nbd_supports_uri(h.get()), 0);
+  EXPECT_EQ(nbd_supports_tls(h.get()), NBDREF_TLS_BUILT ? 1 : 0);
+  EXPECT_EQ(nbd_supports_uri(h.get()), NBDREF_URI_BUILT ? 1 : 0);
   char* name = nbd_get_handle_name(h.get());
   ASSERT_NE(name, nullptr);
   EXPECT_EQ(std::strncmp(name, "nbd", 3), 0) << name;

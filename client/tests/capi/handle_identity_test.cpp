@@ -168,10 +168,16 @@ TEST(Library, VersionIsMajorMinorRelease) {
   EXPECT_TRUE(std::regex_match(version, std::regex("[0-9]+\\.[0-9]+\\.[0-9]+"))) << version;
 }
 
-TEST(Library, SupportsNeitherTlsNorUris) {
+// nbd_supports_tls(3): true exactly when built with GnuTLS (NBDREF_TLS).
+TEST(Library, SupportsTlsWhenBuiltWithIt) {
   auto h = new_handle();
-  EXPECT_EQ(nbd_supports_tls(h.get()), 0);
-  EXPECT_EQ(nbd_supports_uri(h.get()), 0);
+  EXPECT_EQ(nbd_supports_tls(h.get()), NBDREF_TLS_BUILT ? 1 : 0);
+}
+
+// nbd_supports_uri(3): true exactly when built with libxml2 (NBDREF_URI).
+TEST(Library, SupportsUrisWhenBuiltWithThem) {
+  auto h = new_handle();
+  EXPECT_EQ(nbd_supports_uri(h.get()), NBDREF_URI_BUILT ? 1 : 0);
 }
 
 }  // namespace

@@ -1,7 +1,9 @@
-// TLS and URI settings (nbd_set_tls(3) ... nbd_set_uri_allow_local_file(3))
-// in a build without TLS or URI support (nbd_supports_tls(3) and
-// nbd_supports_uri(3) are false): settings are validated and kept, TLS
-// cannot be turned on, URIs cannot be used.
+// TLS and URI settings (nbd_set_tls(3) ... nbd_set_uri_allow_local_file(3)):
+// settings are validated and kept; what needs TLS works exactly when the
+// build has it (nbd_supports_tls(3)), and fails with ENOTSUP otherwise, as
+// in a libnbd built without GnuTLS. Real TLS sessions are tested against
+// real servers in interop/tls_interop_test.cpp. Connecting by URI is
+// uri_test.cpp's; here, a build without URI support refusing with ENOTSUP.
 #include "capi_fixture.hpp"
 
 namespace nbdref::test {
@@ -37,10 +39,24 @@ class ScopedEnv {
 
 // ---- TLS ----
 
-TEST(Tls, DisabledByDefaultAndNotSupported) {
+// Asks for TLS: true when the build has it (and the setting took), false
+// after checking that a build without it refused with ENOTSUP, which is all
+// such a build can be asked.
+bool tls_set(nbd_handle* h, int mode) {
+  const int rc = nbd_set_tls(h, mode);
+  if (!NBDREF_TLS_BUILT) {
+    EXPECT_EQ(rc, -1);
+    EXPECT_EQ(nbd_get_errno(), ENOTSUP) << last_error();
+    return false;
+  }
+  EXPECT_EQ(rc, 0) << last_error();
+  return rc == 0;
+}
+
+TEST(Tls, DisabledByDefaultAndSupportedAsBuilt) {
   auto h = new_handle();
   EXPECT_EQ(nbd_get_tls(h.get()), LIBNBD_TLS_DISABLE);
-  EXPECT_EQ(nbd_supports_tls(h.get()), 0);
+  EXPECT_EQ(nbd_supports_tls(h.get()), NBDREF_TLS_BUILT ? 1 : 0);
 }
 
 TEST(Tls, InvalidModesAreEinval) {
@@ -55,31 +71,127 @@ TEST(Tls, InvalidModesAreEinval) {
 
 // nbd_set_tls(3): "Setting the level higher than zero will fail if libnbd
 // was not compiled against gnutls".
-TEST(Tls, EnablingFailsWithoutTlsSupport) {
+TEST(Tls, EnablingWorksExactlyWhenBuiltWithTls) {
   auto h = new_handle();
-  ASSERT_EQ(nbd_supports_tls(h.get()), 0);
-  EXPECT_EQ(nbd_set_tls(h.get(), LIBNBD_TLS_ALLOW), -1);
-  EXPECT_EQ(nbd_get_errno(), ENOTSUP) << last_error();
-  EXPECT_EQ(nbd_set_tls(h.get(), LIBNBD_TLS_REQUIRE), -1);
-  EXPECT_EQ(nbd_get_errno(), ENOTSUP) << last_error();
-  EXPECT_EQ(nbd_get_tls(h.get()), LIBNBD_TLS_DISABLE);
+  if (NBDREF_TLS_BUILT) {
+    EXPECT_EQ(nbd_set_tls(h.get(), LIBNBD_TLS_ALLOW), 0) << last_error();
+    EXPECT_EQ(nbd_get_tls(h.get()), LIBNBD_TLS_ALLOW);
+    EXPECT_EQ(nbd_set_tls(h.get(), LIBNBD_TLS_REQUIRE), 0) << last_error();
+    EXPECT_EQ(nbd_get_tls(h.get()), LIBNBD_TLS_REQUIRE);
+    EXPECT_EQ(nbd_set_tls(h.get(), LIBNBD_TLS_DISABLE), 0) << last_error();
+    EXPECT_EQ(nbd_get_tls(h.get()), LIBNBD_TLS_DISABLE);
+  } else {
+    EXPECT_EQ(nbd_set_tls(h.get(), LIBNBD_TLS_ALLOW), -1);
+    EXPECT_EQ(nbd_get_errno(), ENOTSUP) << last_error();
+    EXPECT_EQ(nbd_set_tls(h.get(), LIBNBD_TLS_REQUIRE), -1);
+    EXPECT_EQ(nbd_get_errno(), ENOTSUP) << last_error();
+    EXPECT_EQ(nbd_get_tls(h.get()), LIBNBD_TLS_DISABLE);
+  }
 }
 
 // Whatever nbd_set_tls said, a handle that asked for required TLS never ends
-// up connected without it.
+// up connected without it: nbdkit without --tls refuses NBD_OPT_STARTTLS,
+// and the client ends the session (C-TLS-011).
 TEST(Tls, RequiredTlsIsNeverSilentlyDropped) {
   auto h = new_handle();
   if (nbd_set_tls(h.get(), LIBNBD_TLS_REQUIRE) == 0) {
     EXPECT_EQ(connect_nbdkit(h.get()), -1);
     EXPECT_EQ(nbd_get_errno(), ENOTSUP) << last_error();
+    EXPECT_NE(last_error().find("the server refused NBD_OPT_STARTTLS"), std::string::npos)
+        << last_error();
     EXPECT_EQ(nbd_aio_is_ready(h.get()), 0);
+    EXPECT_EQ(nbd_aio_is_dead(h.get()), 1);
   } else {
     EXPECT_EQ(nbd_get_errno(), ENOTSUP) << last_error();
     EXPECT_EQ(nbd_get_tls(h.get()), LIBNBD_TLS_DISABLE);
   }
 }
 
-TEST(Tls, NotNegotiatedOnceConnected) {
+// nbd_set_tls(3): LIBNBD_TLS_ALLOW "will fall back to an unencrypted
+// connection", and nbd_get_tls_negotiated(3) says so (C-TLS-009).
+TEST(Tls, AllowedTlsFallsBackToPlaintextAndSaysSo) {
+  auto h = new_handle();
+  if (!tls_set(h.get(), LIBNBD_TLS_ALLOW)) return;
+  ASSERT_EQ(connect_nbdkit(h.get()), 0) << last_error();
+  EXPECT_EQ(nbd_get_tls_negotiated(h.get()), 0);
+  char buf[512];
+  EXPECT_EQ(nbd_pread(h.get(), buf, sizeof buf, 0, 0), 0) << last_error();
+}
+
+// The credentials are loaded before the first option: a missing PSK file
+// fails the connection at once, naming the file.
+TEST(Tls, MissingPskFileFailsTheConnectionNamingIt) {
+  auto h = new_handle();
+  if (!tls_set(h.get(), LIBNBD_TLS_REQUIRE)) return;
+  ASSERT_EQ(nbd_set_tls_psk_file(h.get(), "/nonexistent/nbdref-keys.psk"), 0);
+  EXPECT_EQ(connect_nbdkit(h.get()), -1);
+  EXPECT_EQ(nbd_get_errno(), ENOENT) << last_error();
+  EXPECT_NE(last_error().find("/nonexistent/nbdref-keys.psk"), std::string::npos) << last_error();
+  EXPECT_EQ(nbd_aio_is_dead(h.get()), 1);
+}
+
+TEST(Tls, MissingCertificatesDirectoryFailsTheConnectionNamingIt) {
+  auto h = new_handle();
+  if (!tls_set(h.get(), LIBNBD_TLS_ALLOW)) return;
+  ASSERT_EQ(nbd_set_tls_certificates(h.get(), "/nonexistent/nbdref-pki"), 0);
+  EXPECT_EQ(connect_nbdkit(h.get()), -1);
+  EXPECT_EQ(nbd_get_errno(), ENOENT) << last_error();
+  EXPECT_NE(last_error().find("/nonexistent/nbdref-pki does not exist"), std::string::npos)
+      << last_error();
+}
+
+// nbd_opt_starttls (libnbd 1.16) in option mode against a server without
+// TLS: false, and the session goes on in plaintext (C-TLS-009).
+TEST(Tls, OptStartTlsDeclinedByServerIsFalse) {
+  auto h = new_handle();
+  ASSERT_EQ(nbd_set_opt_mode(h.get(), true), 0);
+  ASSERT_EQ(connect_nbdkit(h.get()), 0) << last_error();
+  ASSERT_EQ(nbd_aio_is_negotiating(h.get()), 1);
+  if (!NBDREF_TLS_BUILT) {
+    EXPECT_EQ(nbd_opt_starttls(h.get()), -1);
+    EXPECT_EQ(nbd_get_errno(), ENOTSUP) << last_error();
+    return;
+  }
+  EXPECT_EQ(nbd_opt_starttls(h.get()), 0) << last_error();
+  EXPECT_EQ(nbd_aio_is_negotiating(h.get()), 1);
+  EXPECT_EQ(nbd_get_tls_negotiated(h.get()), 0);
+  EXPECT_EQ(nbd_opt_go(h.get()), 0) << last_error();
+  EXPECT_EQ(nbd_aio_is_ready(h.get()), 1);
+}
+
+TEST(Tls, AioOptStartTlsReportsTheRefusalToItsCallback) {
+  auto h = new_handle();
+  ASSERT_EQ(nbd_set_opt_mode(h.get(), true), 0);
+  ASSERT_EQ(connect_nbdkit(h.get()), 0) << last_error();
+  struct Seen {
+    int calls = 0;
+    int error = -1;
+    int frees = 0;
+  } seen;
+  nbd_completion_callback cb{[](void* user_data, int* error) {
+                               auto* s = static_cast<Seen*>(user_data);
+                               ++s->calls;
+                               s->error = *error;
+                               return 1;
+                             },
+                             &seen,
+                             [](void* user_data) { ++static_cast<Seen*>(user_data)->frees; }};
+  if (!NBDREF_TLS_BUILT) {
+    EXPECT_EQ(nbd_aio_opt_starttls(h.get(), cb), -1);
+    EXPECT_EQ(nbd_get_errno(), ENOTSUP) << last_error();
+    EXPECT_EQ(seen.frees, 1);
+    return;
+  }
+  ASSERT_EQ(nbd_aio_opt_starttls(h.get(), cb), 0) << last_error();
+  for (int i = 0; i < 100 && seen.calls == 0; ++i) ASSERT_NE(nbd_poll(h.get(), 100), -1);
+  EXPECT_EQ(seen.calls, 1);
+  EXPECT_NE(seen.error, 0);  // nbdkit's refusal
+  EXPECT_EQ(seen.frees, 1);
+  EXPECT_EQ(nbd_aio_is_negotiating(h.get()), 1);
+  EXPECT_EQ(nbd_get_tls_negotiated(h.get()), 0);
+}
+
+TEST(Tls, NotNegotiatedOnAPlaintextConnection) {
   auto h = new_handle();
   EXPECT_EQ(nbd_get_tls_negotiated(h.get()), -1);  // not connected yet
   ASSERT_EQ(connect_nbdkit(h.get()), 0) << last_error();
@@ -134,7 +246,10 @@ TEST(Tls, SettingsFrozenOnceConnected) {
 
 // ---- URIs ----
 
-TEST(Uri, NotSupportedInThisBuild) {
+#if !NBDREF_URI_BUILT
+// Connecting by URI with URI support is uri_test.cpp's; a build without
+// it (NBDREF_URI off) answers as a libnbd built without libxml2.
+TEST(Uri, WithoutUriSupportConnectingIsEnotsup) {
   auto h = new_handle();
   EXPECT_EQ(nbd_supports_uri(h.get()), 0);
   EXPECT_EQ(nbd_connect_uri(h.get(), "nbd+unix:///?socket=/tmp/nbdref-none.sock"), -1);
@@ -143,11 +258,12 @@ TEST(Uri, NotSupportedInThisBuild) {
   EXPECT_EQ(nbd_get_errno(), ENOTSUP) << last_error();
 }
 
-TEST(Uri, GetUriOfAConnectionIsNotSupported) {
+TEST(Uri, WithoutUriSupportGetUriIsEnotsup) {
   auto h = connected_handle();
   EXPECT_EQ(nbd_get_uri(h.get()), nullptr);
   EXPECT_EQ(nbd_get_errno(), ENOTSUP) << last_error();
 }
+#endif
 
 TEST(Uri, AllowTransportsValidatesTheMask) {
   auto h = new_handle();

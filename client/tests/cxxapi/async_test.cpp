@@ -4,6 +4,7 @@
 #include <algorithm>
 #include <cerrno>
 #include <memory>
+#include <string>
 
 #include <gtest/gtest.h>
 #include <nbdref/client.hpp>
@@ -168,16 +169,56 @@ TEST(CxxOptions, AbortCloses) {
   EXPECT_TRUE(c.is_closed());
 }
 
-TEST(CxxSettings, AskingForTlsFailsWithEnotsupInThisBuild) {
+TEST(CxxSettings, AskingForTlsWorksExactlyWhenBuiltWithIt) {
+  EXPECT_EQ(Client::supports_tls(), static_cast<bool>(NBDREF_TLS_BUILT));
   Client c;
   try {
     c.set_tls(Tls::Require);
-    FAIL() << "TLS was accepted by a build without it";
+    EXPECT_TRUE(Client::supports_tls()) << "TLS was accepted by a build without it";
   } catch (const ClientError& e) {
+    EXPECT_FALSE(Client::supports_tls()) << e.what();
     EXPECT_EQ(e.errnum(), ENOTSUP);
   }
   c.set_tls(Tls::Disable);
   c.connect_command(nbdkit());
+  EXPECT_TRUE(c.is_ready());
+  EXPECT_FALSE(c.tls_negotiated());
+}
+
+// Tls::Require against nbdkit without TLS: the server refuses STARTTLS and
+// the client gives up rather than go on in plaintext (C-TLS-011).
+TEST(CxxSettings, RequiredTlsAgainstAPlaintextServerThrows) {
+  if (!Client::supports_tls()) return;  // set_tls throws ENOTSUP, checked above
+  Client c;
+  c.set_tls(Tls::Require);
+  try {
+    c.connect_command(nbdkit());
+    FAIL() << "connected without TLS";
+  } catch (const ClientError& e) {
+    EXPECT_EQ(e.errnum(), ENOTSUP);
+    EXPECT_NE(std::string(e.what()).find("the server refused NBD_OPT_STARTTLS"), std::string::npos)
+        << e.what();
+  }
+  EXPECT_TRUE(c.is_dead());
+}
+
+TEST(CxxOptions, StartTlsDeclinedByAPlaintextServerIsFalse) {
+  Client c;
+  c.set_opt_mode(true);
+  c.connect_command(nbdkit());
+  if (!Client::supports_tls()) {
+    try {
+      (void)c.opt_starttls();
+      FAIL() << "opt_starttls worked without TLS support";
+    } catch (const ClientError& e) {
+      EXPECT_EQ(e.errnum(), ENOTSUP);
+    }
+    return;
+  }
+  EXPECT_FALSE(c.opt_starttls());
+  EXPECT_TRUE(c.is_negotiating());
+  EXPECT_FALSE(c.tls_negotiated());
+  c.opt_go();
   EXPECT_TRUE(c.is_ready());
 }
 

@@ -141,6 +141,7 @@ void NbdServerDaemon::write_config(const Endpoint& endpoint) {
            << "port = " << endpoint.port << "\n";
   }
   config << "allowlist = true\n";
+  for (const std::string& line : options_.generic_lines) config << line << "\n";
   // Each export names an allow file that does not exist, which lets every
   // client in: the default, /etc/nbd-server/allow, may restrict clients on
   // some machine.

@@ -48,6 +48,9 @@ class NbdServerDaemon {
     // TCP by default, unlike the other servers: TCP is how nbd-server is
     // normally deployed.
     Transport transport = Transport::Tcp;
+    // More lines for the [generic] section, "key = value" (TLS: certfile,
+    // keyfile, cacertfile, force_tls).
+    std::vector<std::string> generic_lines{};
   };
 
   // Writes the config file ([generic] with listenaddr = 127.0.0.1 and a free

@@ -39,10 +39,13 @@ class Words {
     if (done()) throw UsageError(std::string(option) + " needs a value");
     return argv_[next_++];
   }
-  // A value that may be left out: joined, or a next word that is not an option.
+  // A value that may be left out: joined, or a next word that is neither an
+  // option nor a target URI.
   std::optional<std::string_view> optional_value() {
     if (joined_) return std::exchange(joined_, std::nullopt);
-    if (done() || std::string_view(argv_[next_]).starts_with('-')) return std::nullopt;
+    if (done()) return std::nullopt;
+    const std::string_view next = argv_[next_];
+    if (next.starts_with('-') || looks_like_uri(next)) return std::nullopt;
     return argv_[next_++];
   }
   void refuse_joined_value(std::string_view option) const {
@@ -68,7 +71,7 @@ Invocation parse_command_line(std::span<const char* const> argv) {
   std::optional<Target> target;
   bool export_given = false;
   const auto set_target = [&](Target t) {
-    if (target) throw UsageError("give one target: --unix, --tcp or -- COMMAND");
+    if (target) throw UsageError("give one target: a URI, --unix, --tcp or -- COMMAND");
     target = std::move(t);
   };
   const auto set_mode = [&](Mode mode) {
@@ -86,6 +89,8 @@ Invocation parse_command_line(std::span<const char* const> argv) {
     } else if (option == "--help" || option == "-h") {
       inv.help = true;
       return inv;
+    } else if (looks_like_uri(option)) {
+      set_target(uri_target(option));
     } else if (is_target_option(option)) {
       set_target(parse_target_option(option, words.value_of(option)));
     } else if (option == "--export") {
@@ -101,12 +106,20 @@ Invocation parse_command_line(std::span<const char* const> argv) {
     } else if (option == "--json") {
       words.refuse_joined_value(option);
       inv.json = true;
+    } else if (!option.starts_with('-')) {
+      throw UsageError("'" + std::string(option) +
+                       "' is neither an option nor an NBD URI (nbd://HOST/EXPORT, "
+                       "nbd+unix:///EXPORT?socket=PATH, ...)");
     } else {
       throw UsageError("unknown option '" + std::string(option) + "'");
     }
   }
   if (!target) {
-    throw UsageError("no server given: use --unix PATH, --tcp HOST[:PORT] or -- COMMAND");
+    throw UsageError(
+        "no server given: use an NBD URI, --unix PATH, --tcp HOST[:PORT] or -- COMMAND");
+  }
+  if (export_given && target->kind == Target::Kind::Uri) {
+    throw UsageError("the URI names the export (its path); --export does not apply");
   }
   if (export_given && inv.mode == Mode::List) {
     throw UsageError("--list reports every export; --export does not apply");
@@ -116,14 +129,22 @@ Invocation parse_command_line(std::span<const char* const> argv) {
 }
 
 const char* usage_line() {
-  return "usage: nbdref-info [--json] [--list | --map [CONTEXT]] [--export NAME]\n"
-         "                   (--unix PATH | --tcp HOST[:PORT] | -- COMMAND [ARGS...])\n";
+  return "usage: nbdref-info [--json] [--list | --map [CONTEXT]]\n"
+         "                   (URI | [--export NAME] (--unix PATH | --tcp HOST[:PORT] |\n"
+         "                                           -- COMMAND [ARGS...]))\n";
 }
 
 std::string help_text() {
   return std::string("nbdref-info: show what an NBD server offers.\n\n") + usage_line() +
          "\n"
          "Where the server is (exactly one):\n"
+         "  URI                 an NBD URI, which names the export too:\n"
+         "                        nbd://HOST[:PORT]/EXPORT (TCP; port 10809 unless given)\n"
+         "                        nbd+unix:///EXPORT?socket=PATH (a Unix domain socket)\n"
+         "                        nbd+vsock://CID[:PORT]/EXPORT (vsock)\n"
+         "                      nbds... asks for TLS; percent-encode what URIs reserve\n"
+         "                      (a space as %20); for example:\n"
+         "                        nbdref-info 'nbd+unix:///?socket=/tmp/nbd.sock'\n"
          "  --unix PATH         a Unix domain socket\n"
          "  --tcp HOST[:PORT]   a TCP address; port 10809 unless given; write an IPv6\n"
          "                      address in brackets: --tcp [::1]:10809\n"
@@ -132,7 +153,8 @@ std::string help_text() {
          "\n"
          "What to show (default: the export's size, capabilities, block sizes and\n"
          "metadata contexts):\n"
-         "  --export NAME       the export to look at (default: the empty name)\n"
+         "  --export NAME       the export to look at (default: the empty name); a URI\n"
+         "                      names it in its path instead\n"
          "  --list              every export the server lists, each with its details\n"
          "  --map [CONTEXT]     the export's extents and their flags for a metadata\n"
          "                      context (default: base:allocation)\n"

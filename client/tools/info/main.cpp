@@ -2,6 +2,7 @@
 // server offers, using only the public C++ API.
 #include <cstdio>
 #include <iostream>
+#include <string>
 #include <vector>
 
 #include <nbdref/client.hpp>
@@ -50,9 +51,12 @@ int run(const Invocation& inv) {
   Client client;
   prepare_for_report(client);
   connect(client, inv.target);
+  // A URI names its export; connecting took the name from it.
+  const std::string export_name =
+      inv.target.kind == Target::Kind::Uri ? client.export_name() : inv.export_name;
   switch (inv.mode) {
     case Mode::Report: {
-      const ServerReport report = report_export(client, inv.export_name);
+      const ServerReport report = report_export(client, export_name);
       leave(client);
       print(inv, report);
       return 0;
@@ -71,7 +75,7 @@ int run(const Invocation& inv) {
       return status;
     }
     case Mode::Map: {
-      const ExtentMap map = map_extents(client, inv.export_name, inv.map_context);
+      const ExtentMap map = map_extents(client, export_name, inv.map_context);
       leave(client);
       print(inv, map);
       return 0;
@@ -100,6 +104,10 @@ int main(int argc, char** argv) {
   int status;
   try {
     status = run(inv);
+  } catch (const UsageError& e) {
+    // A URI the library refused to read.
+    std::cerr << "nbdref-info: " << e.what() << "\n" << usage_line();
+    return kExitUsage;
   } catch (const StepError& e) {
     std::cerr << "nbdref-info: " << e.what() << "\n";
     return kExitFailure;

@@ -1,5 +1,7 @@
 #include "target.hpp"
 
+#include <cctype>
+#include <cerrno>
 #include <utility>
 
 #include "step_error.hpp"
@@ -57,6 +59,30 @@ Target parse_target_option(std::string_view option, std::string_view value) {
   return t;
 }
 
+bool looks_like_uri(std::string_view word) {
+  // A scheme (RFC 3986 section 3.1: ALPHA *( ALPHA / DIGIT / "+" / "-" /
+  // "." )) and "://", which a metadata context name ("base:allocation")
+  // never has.
+  const auto colon = word.find("://");
+  if (colon == std::string_view::npos || colon == 0 ||
+      !std::isalpha(static_cast<unsigned char>(word[0]))) {
+    return false;
+  }
+  for (char c : word.substr(0, colon)) {
+    if (!std::isalnum(static_cast<unsigned char>(c)) && c != '+' && c != '-' && c != '.') {
+      return false;
+    }
+  }
+  return true;
+}
+
+Target uri_target(std::string_view uri) {
+  Target t;
+  t.kind = Target::Kind::Uri;
+  t.uri = uri;
+  return t;
+}
+
 Target command_target(std::vector<std::string> command) {
   if (command.empty()) {
     throw UsageError("'--' must be followed by the command that runs the server");
@@ -80,11 +106,34 @@ std::string describe(const Target& target) {
       for (const auto& word : target.command) line += " " + word;
       return line;
     }
+    case Target::Kind::Uri:
+      return target.uri;
   }
   return {};
 }
 
+namespace {
+
+void connect_uri(Client& client, const Target& target) {
+  // The URI is the person's own command line: it may name local files
+  // (tls-certificates, tls-psk-file), which a library caller must allow.
+  while_doing("setting up the client", [&] { client.set_uri_allow_local_file(true); });
+  try {
+    client.connect_uri(target.uri);
+  } catch (const ClientError& e) {
+    // Refused before any connection was tried: the URI itself is wrong.
+    if (e.errnum() == EINVAL && client.is_created()) throw UsageError(e.what());
+    throw StepError("connecting to " + describe(target), e);
+  }
+}
+
+}  // namespace
+
 void connect(Client& client, const Target& target) {
+  if (target.kind == Target::Kind::Uri) {
+    connect_uri(client, target);
+    return;
+  }
   while_doing("connecting to " + describe(target), [&] {
     switch (target.kind) {
       case Target::Kind::UnixSocket:
@@ -96,6 +145,8 @@ void connect(Client& client, const Target& target) {
       case Target::Kind::Command:
         client.connect_command(target.command);
         return;
+      case Target::Kind::Uri:
+        return;  // above
     }
   });
 }

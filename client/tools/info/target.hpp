@@ -1,6 +1,5 @@
 // Where the server is and how to reach it. Every form of target the command
-// line accepts is parsed, described and connected here, so a new form (an
-// NBD URI) is added in this one place.
+// line accepts is parsed, described and connected here.
 #pragma once
 
 #include <string>
@@ -12,12 +11,13 @@
 namespace nbdref::info {
 
 struct Target {
-  enum class Kind { UnixSocket, Tcp, Command };
+  enum class Kind { UnixSocket, Tcp, Command, Uri };
   Kind kind = Kind::UnixSocket;
   std::string path;                  // UnixSocket
   std::string host;                  // Tcp, without IPv6 brackets
   std::string port;                  // Tcp
   std::vector<std::string> command;  // Command: argv of the server
+  std::string uri;                   // Uri: an NBD URI, read by the library
 };
 
 // Whether `option` ("--unix", ...) names a target and takes one value.
@@ -28,10 +28,18 @@ Target parse_target_option(std::string_view option, std::string_view value);
 // The target for the words after "--". Throws UsageError when there are none.
 Target command_target(std::vector<std::string> command);
 
-// "unix socket /run/nbd.sock", "tcp [::1]:10809", "command nbdkit -s memory 1G".
+// Whether a word is meant as an NBD URI: it starts with a scheme and "://"
+// ("nbd://", "nbds+unix://", ...). The library reads the rest.
+bool looks_like_uri(std::string_view word);
+// The target for a URI word.
+Target uri_target(std::string_view uri);
+
+// "unix socket /run/nbd.sock", "tcp [::1]:10809", "command nbdkit -s memory 1G",
+// or the URI itself.
 std::string describe(const Target& target);
 
-// Connects `client`; throws StepError naming the target.
+// Connects `client`; throws StepError naming the target, or UsageError when
+// the library refused a URI before trying to connect (a malformed one).
 void connect(Client& client, const Target& target);
 
 }  // namespace nbdref::info
