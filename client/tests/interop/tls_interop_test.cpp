@@ -415,16 +415,18 @@ TEST(TlsQemuNbd, CertificatesOverUnixSocket) {
   expect_tls_session(h.get(), connect_to_server(h.get(), server.endpoint()));
 }
 
+QemuNbdServer qemu_psk(Transport t) {
+  return qemu_nbd("tls-creds-psk,id=tls0,dir=" + pki().psk_dir + ",endpoint=server", t);
+}
+
 TEST(TlsQemuNbd, PskOverUnixSocket) {
-  auto server = qemu_nbd("tls-creds-psk,id=tls0,dir=" + pki().psk_dir + ",endpoint=server",
-                         Transport::UnixSocket);
+  auto server = qemu_psk(Transport::UnixSocket);
   auto h = tls_handle(psk(pki().psk_file), server.export_name());
   expect_tls_session(h.get(), connect_to_server(h.get(), server.endpoint()));
 }
 
 TEST(TlsQemuNbd, WrongPreSharedKeyIsRefused) {
-  auto server = qemu_nbd("tls-creds-psk,id=tls0,dir=" + pki().psk_dir + ",endpoint=server",
-                         Transport::UnixSocket);
+  auto server = qemu_psk(Transport::UnixSocket);
   auto h = tls_handle(psk(pki().wrong_key_psk_file), server.export_name());
   expect_refused(h.get(), connect_to_server(h.get(), server.endpoint()), ECONNRESET,
                  {"the TLS handshake with unix:", "[C-TLS-012]"});
@@ -487,6 +489,102 @@ TEST(TlsNbdServer, ServerCertificateFromAnotherCaIsRefused) {
   auto h = tls_handle(certificates(pki().other_ca_client_dir), "disk");
   expect_refused(h.get(), connect_to_server(h.get(), server.endpoint(), "localhost"), EACCES,
                  {"does not verify for 'localhost'", "[C-TLS-012]"});
+}
+
+// ---- nbds URIs ----
+
+// Connects by `uri`, which names certificate or key files: the handle has
+// to be allowed to read local files (nbd_set_uri_allow_local_file(3)).
+int connect_by_uri(nbd_handle* h, const std::string& uri) {
+  EXPECT_EQ(nbd_set_uri_allow_local_file(h, true), 0) << last_error();
+  return nbd_connect_uri(h, uri.c_str());
+}
+
+// "?socket=PATH&" for a Unix socket, "localhost:PORT/?" ... for TCP: the
+// authority, path and start of the query of an nbds URI for `e`.
+std::string nbds_uri(const Endpoint& e, const std::string& user, const std::string& export_name,
+                     const std::string& parameter) {
+  const std::string userinfo = user.empty() ? "" : user + "@";
+  if (e.is_unix()) {
+    return "nbds+unix://" + userinfo + "/" + export_name + "?socket=" + e.unix_path + "&" +
+           parameter;
+  }
+  return "nbds://" + userinfo + "localhost:" + e.port + "/" + export_name + "?" + parameter;
+}
+
+// U-003, U-016 (uri.md "NBD URI scheme", "Query parameters related to
+// TLS"): an nbds URI alone, with the certificates or the PSK file and
+// username it names, gets a verified TLS session.
+TEST(TlsUri, NbdsUnixWithCertificatesReachesNbdkit) {
+  auto server = nbdkit_x509(pki().server_dir, Transport::UnixSocket);
+  HandlePtr h(nbd_create());
+  expect_tls_session(h.get(),
+                     connect_by_uri(h.get(), nbds_uri(server.endpoint(), "", "",
+                                                      "tls-certificates=" + pki().client_dir)));
+}
+
+TEST(TlsUri, NbdsTcpWithCertificatesReachesNbdkit) {
+  auto server = nbdkit_x509(pki().server_dir, Transport::Tcp);
+  HandlePtr h(nbd_create());
+  expect_tls_session(h.get(),
+                     connect_by_uri(h.get(), nbds_uri(server.endpoint(), "", "",
+                                                      "tls-certificates=" + pki().client_dir)));
+}
+
+TEST(TlsUri, NbdsUnixWithPskReachesNbdkit) {
+  auto server = nbdkit_psk(Transport::UnixSocket);
+  HandlePtr h(nbd_create());
+  expect_tls_session(h.get(), connect_by_uri(h.get(), nbds_uri(server.endpoint(), "alice", "",
+                                                               "tls-psk-file=" + pki().psk_file)));
+}
+
+TEST(TlsUri, NbdsTcpWithPskReachesNbdkit) {
+  auto server = nbdkit_psk(Transport::Tcp);
+  HandlePtr h(nbd_create());
+  expect_tls_session(h.get(), connect_by_uri(h.get(), nbds_uri(server.endpoint(), "alice", "",
+                                                               "tls-psk-file=" + pki().psk_file)));
+}
+
+TEST(TlsUri, NbdsUnixWithCertificatesReachesQemuNbd) {
+  auto server = qemu_x509(Transport::UnixSocket);
+  HandlePtr h(nbd_create());
+  expect_tls_session(h.get(),
+                     connect_by_uri(h.get(), nbds_uri(server.endpoint(), "", server.export_name(),
+                                                      "tls-certificates=" + pki().client_dir)));
+}
+
+TEST(TlsUri, NbdsTcpWithCertificatesReachesQemuNbd) {
+  auto server = qemu_x509(Transport::Tcp);
+  HandlePtr h(nbd_create());
+  expect_tls_session(h.get(),
+                     connect_by_uri(h.get(), nbds_uri(server.endpoint(), "", server.export_name(),
+                                                      "tls-certificates=" + pki().client_dir)));
+}
+
+TEST(TlsUri, NbdsUnixWithPskReachesQemuNbd) {
+  auto server = qemu_psk(Transport::UnixSocket);
+  HandlePtr h(nbd_create());
+  expect_tls_session(
+      h.get(), connect_by_uri(h.get(), nbds_uri(server.endpoint(), "alice", server.export_name(),
+                                                "tls-psk-file=" + pki().psk_file)));
+}
+
+TEST(TlsUri, NbdsTcpWithPskReachesQemuNbd) {
+  auto server = qemu_psk(Transport::Tcp);
+  HandlePtr h(nbd_create());
+  expect_tls_session(
+      h.get(), connect_by_uri(h.get(), nbds_uri(server.endpoint(), "alice", server.export_name(),
+                                                "tls-psk-file=" + pki().psk_file)));
+}
+
+// U-003: an nbds URI against a server without TLS fails closed.
+TEST(TlsUri, NbdsAgainstAPlaintextServerFails) {
+  auto server = nbdkit({}, Transport::UnixSocket);
+  HandlePtr h(nbd_create());
+  expect_refused(h.get(),
+                 connect_by_uri(h.get(), nbds_uri(server.endpoint(), "alice", "",
+                                                  "tls-psk-file=" + pki().psk_file)),
+                 ENOTSUP, {"NBD_OPT_STARTTLS", "C-TLS-011"});
 }
 
 }  // namespace
