@@ -6,18 +6,9 @@
 #include <cerrno>
 
 #include "transport/unique_fd.hpp"
+#include "wire/hex_digit.hpp"
 
 namespace nbdref::tls {
-namespace {
-
-int hex_value(char c) {
-  if (c >= '0' && c <= '9') return c - '0';
-  if (c >= 'a' && c <= 'f') return c - 'a' + 10;
-  if (c >= 'A' && c <= 'F') return c - 'A' + 10;
-  return -1;
-}
-
-}  // namespace
 
 Result<std::vector<std::uint8_t>> find_psk_key(std::string_view text, std::string_view username,
                                                std::string_view file) {
@@ -50,8 +41,8 @@ Result<std::vector<std::uint8_t>> find_psk_key(std::string_view text, std::strin
     std::vector<std::uint8_t> key;
     key.reserve(hex.size() / 2);
     for (std::size_t i = 0; i < hex.size(); i += 2) {
-      const int high = hex_value(hex[i]);
-      const int low = hex_value(hex[i + 1]);
+      const int high = wire::hex_digit_value(hex[i]);
+      const int low = wire::hex_digit_value(hex[i + 1]);
       if (high < 0 || low < 0) return failure(EINVAL, at + ": the key is not hexadecimal");
       key.push_back(static_cast<std::uint8_t>(high << 4 | low));
     }

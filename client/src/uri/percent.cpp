@@ -1,14 +1,8 @@
 #include "uri/percent.hpp"
+#include "wire/hex_digit.hpp"
 
 namespace nbdref::uri {
 namespace {
-
-int hex_value(char c) {
-  if (c >= '0' && c <= '9') return c - '0';
-  if (c >= 'a' && c <= 'f') return c - 'a' + 10;
-  if (c >= 'A' && c <= 'F') return c - 'A' + 10;
-  return -1;
-}
 
 bool is_alpha(char c) {
   return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z');
@@ -31,9 +25,10 @@ std::string percent_decode(std::string_view text) {
   std::string out;
   out.reserve(text.size());
   for (std::size_t i = 0; i < text.size(); ++i) {
-    if (text[i] == '%' && i + 2 < text.size() && hex_value(text[i + 1]) >= 0 &&
-        hex_value(text[i + 2]) >= 0) {
-      out.push_back(static_cast<char>(hex_value(text[i + 1]) * 16 + hex_value(text[i + 2])));
+    if (text[i] == '%' && i + 2 < text.size() && wire::hex_digit_value(text[i + 1]) >= 0 &&
+        wire::hex_digit_value(text[i + 2]) >= 0) {
+      out.push_back(static_cast<char>(wire::hex_digit_value(text[i + 1]) * 16 +
+                                      wire::hex_digit_value(text[i + 2])));
       i += 2;
     } else {
       out.push_back(text[i]);
