@@ -174,6 +174,7 @@ Result<std::uint64_t> CommandIssuer::submit(const CommandRequest& request) {
   c.request = request;
   c.output_start = core_.output.enqueued();
   encode(c);
+  c.output_end = core_.output.enqueued();
   if (core_.debugging()) {
     core_.debug("issued " + describe_command(request.type) + " cookie " + std::to_string(c.cookie) +
                 " offset " + std::to_string(request.offset) + " length " +

@@ -17,6 +17,7 @@ struct Command {
   std::uint64_t cookie = 0;
   CommandRequest request;
   std::uint64_t output_start = 0;  // where its request starts in the output stream
+  std::uint64_t output_end = 0;    // where it ends: the server has it once sent() gets here
   int errnum = 0;                  // first error seen, 0 if none
   std::string error_message;
   RangeSet coverage;                             // READ: bytes placed so far

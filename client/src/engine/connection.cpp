@@ -46,6 +46,9 @@ std::size_t Connection::feed(wire::Bytes data) {
   std::size_t taken = 0;
   while (taken < data.size() && core_.phase != Phase::Dead && core_.phase != Phase::Closed) {
     const auto space = input_space();
+    // No room: the engine waits for something other than input (the TLS
+    // handshake after STARTTLS), so the rest is the caller's to keep.
+    if (space.empty()) break;
     const std::size_t n = std::min(space.size(), data.size() - taken);
     std::memcpy(space.data(), data.data() + taken, n);
     taken += n;

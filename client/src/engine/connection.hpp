@@ -46,8 +46,10 @@ class Connection {
   void input_received(std::size_t n);
   // The peer closed its side of the connection.
   void input_eof();
-  // Copies `data` in and processes it; returns how much was taken (all of
-  // it, unless the connection ended part way).
+  // Copies `data` in and processes it; returns how much was taken: all of
+  // it, unless the connection ended part way or the engine stopped reading
+  // to wait for the TLS handshake (take_unread_input() then holds the
+  // bytes already taken but not processed).
   std::size_t feed(wire::Bytes data);
 
   // ---- output ----

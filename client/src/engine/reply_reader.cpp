@@ -168,6 +168,18 @@ void ReplyReader::on_magic() {
   state_ = State::AwaitHeader;
 }
 
+bool ReplyReader::fully_sent(const Command& c) {
+  if (c.output_end <= core_.output.sent()) return true;
+  // S-TX-002 (proto.md "Transmission"): a reply echoes a request the server
+  // received. One for a request still (partly) in our output queue is
+  // forged; taking it would also complete a command whose buffers the
+  // queue still reads from.
+  core_.violation("answered cookie " + std::to_string(c.cookie) +
+                      " before the client had finished sending that request",
+                  "S-TX-002");
+  return false;
+}
+
 void ReplyReader::on_simple_reply(const SimpleReply& r) {
   state_ = State::AwaitMagic;
   command_ = core_.commands.find(r.cookie);
@@ -177,6 +189,7 @@ void ReplyReader::on_simple_reply(const SimpleReply& r) {
                     "S-TX-002");
     return;
   }
+  if (!fully_sent(*command_)) return;
   const auto& req = command_->request;
   if (req.type == NBD_CMD_READ && core_.session.structured_replies) {
     core_.violation(
@@ -218,6 +231,7 @@ void ReplyReader::on_chunk_header(const ChunkHeader& h) {
                     "S-TX-002");
     return;
   }
+  if (!fully_sent(*command_)) return;
   const auto& req = command_->request;
   if (core_.debugging()) {
     core_.debug("chunk " + describe_reply_type(h.type) + " cookie " + std::to_string(h.cookie) +

@@ -42,6 +42,9 @@ class ReplyReader {
   };
 
   void on_magic();
+  // False, after killing the connection, when the server answered `c`
+  // before all of its request went out.
+  bool fully_sent(const Command& c);
   void on_simple_reply(const wire::SimpleReply& r);
   void on_chunk_header(const wire::ChunkHeader& h);
   void on_data_offset();

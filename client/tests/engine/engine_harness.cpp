@@ -25,6 +25,9 @@ EngineHarness::EngineHarness(engine::ConnectionConfig config, FeedMode mode)
     : conn_(std::move(config)), mode_(mode) {}
 
 void EngineHarness::server_sends(const ByteVector& bytes) {
+  // A server answers what it has read: everything the client queued goes
+  // out first (the client refuses replies to requests not yet sent).
+  pull();
   switch (mode_) {
     case FeedMode::Whole:
       conn_.feed(bytes);

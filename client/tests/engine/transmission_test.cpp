@@ -303,6 +303,7 @@ TEST_P(Transmission, LargeReadPayloadIsReceivedDirectlyIntoTheBuffer) {
   RecordingListener l;
   ByteVector buf(256 * 1024);
   auto c = h.conn().submit(read_request(buf.data(), 0, buf.size(), &l));
+  EXPECT_EQ(h.request().header.length, buf.size());  // the server reads it first
   const auto header = simple_reply(*c, 0);
   h.conn().feed(header);
   auto space = h.conn().input_space();
@@ -507,6 +508,29 @@ TEST(TransmissionViolation, ChunkAfterDoneIsAnUnknownCookie) {
   EXPECT_EQ(l.outcomes[0].errnum, 0);
   EXPECT_EQ(h.phase(), Phase::Dead);
   EXPECT_NE(h.error_message().find("S-TX-002"), std::string::npos);
+}
+
+// S-TX-002: a reply can only echo a request the server has read. One for a
+// request still in the client's output queue is refused, and the command
+// fails once, before anyone could free the buffers the queue still reads
+// (found by the transmission fuzzer; its inputs replay from corpus/).
+TEST(TransmissionViolation, ReplyBeforeTheRequestWasSentKills) {
+  EngineHarness h;
+  h.handshake_compact(1 << 20, RW_FLAGS, false);
+  RecordingListener l;
+  const ByteVector data(64 * 1024, 0x5a);
+  CommandRequest w = simple_command(NBD_CMD_WRITE, 0, data.size(), &l);
+  w.write_data = data.data();
+  auto c = h.conn().submit(w);
+  ASSERT_TRUE(c);
+  // Nothing was taken from the client's output: the server cannot have it.
+  h.conn().feed(simple_reply(*c, 0));
+  EXPECT_EQ(h.phase(), Phase::Dead);
+  EXPECT_NE(h.error_message().find("before the client had finished sending that request"),
+            std::string::npos)
+      << h.error_message();
+  ASSERT_EQ(l.outcomes.size(), 1u);
+  EXPECT_NE(l.outcomes[0].errnum, 0);
 }
 
 }  // namespace
