@@ -3,8 +3,9 @@
 // re-encodes to bytes that decode to the same message.
 // The first input byte picks the decoder; the rest is the message.
 #include <cstdint>
-#include <cstdlib>
 #include <vector>
+
+#include "invariant.hpp"
 
 #include "wire/chunk.hpp"
 #include "wire/handshake.hpp"
@@ -17,10 +18,6 @@ using namespace nbdref::wire;
 
 namespace {
 
-void require(bool ok) {
-  if (!ok) std::abort();
-}
-
 template <class T, class Decode, class Encode, class Same>
 void round_trip(Bytes input, Decode decode, Encode encode, Same same) {
   auto first = decode(input);
@@ -29,8 +26,8 @@ void round_trip(Bytes input, Decode decode, Encode encode, Same same) {
   Writer w(bytes);
   encode(*first, w);
   auto second = decode(Bytes(bytes));
-  require(second.has_value());
-  require(same(*first, *second));
+  FUZZ_REQUIRE(second.has_value());
+  FUZZ_REQUIRE(same(*first, *second));
 }
 
 template <std::size_t N, class Decode, class Encode, class Same>
@@ -40,8 +37,8 @@ void round_trip_fixed(Bytes input, Decode decode, Encode encode, Same same) {
   std::uint8_t bytes[N];
   encode(*first, bytes);
   auto second = decode(Bytes(bytes, N));
-  require(second.has_value());
-  require(same(*first, *second));
+  FUZZ_REQUIRE(second.has_value());
+  FUZZ_REQUIRE(same(*first, *second));
 }
 
 bool same_request(const RequestHeader& a, const RequestHeader& b) {
@@ -150,7 +147,7 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
         Writer w(bytes);
         wide ? encode_block_status_ext(v->context_id(), d, w)
              : encode_block_status(v->context_id(), d, w);
-        require(bytes.size() == in.size());
+        FUZZ_REQUIRE(bytes.size() == in.size());
       }
       break;
     }
@@ -163,8 +160,8 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
       Writer w(bytes);
       encode_error_chunk(*e, w);
       auto again = decode_error_chunk(type, bytes);
-      require(again && again->error == e->error && again->message == e->message &&
-              again->offset == e->offset);
+      FUZZ_REQUIRE(again && again->error == e->error && again->message == e->message &&
+                   again->offset == e->offset);
       break;
     }
   }
