@@ -277,6 +277,12 @@ Result<std::string> read_host(const char* raw) {
   if (!host.starts_with('[')) {
     std::string decoded = percent_decode(host);
     if (has_nul(decoded)) return invalid("the host contains a NUL byte");
+    // U-011 (uri.md "NBD URI authority"): only a bracketed literal holds
+    // ':'; an encoded one ("a%3ab") would name no host a URI can write.
+    if (decoded.find(':') != std::string::npos) {
+      return invalid("host " + quoted(host) + " decodes to " + quoted(decoded) +
+                     ", which holds ':': write an IPv6 address in brackets");
+    }
     return decoded;
   }
   const std::string_view inner = host.substr(1, host.size() - 2);
@@ -284,8 +290,16 @@ Result<std::string> read_host(const char* raw) {
     return invalid("the address " + quoted(host) +
                    " is an IPvFuture literal, which is not supported");
   }
-  // U-011 (uri.md "NBD URI authority"): an RFC 2732 literal holds an IPv6 address.
-  const std::string address(inner.substr(0, inner.find('%')));
+  // U-011 (uri.md "NBD URI authority"): an RFC 2732 literal holds an IPv6
+  // address, and a '%' in it can only start a zone, written "%25" and
+  // something after it (RFC 6874).
+  const std::size_t percent = inner.find('%');
+  if (percent != std::string_view::npos &&
+      (inner.substr(percent, 3) != "%25" || inner.size() == percent + 3)) {
+    return invalid("in " + quoted(host) +
+                   " a '%' can only start a zone, written %25 and the zone's name");
+  }
+  const std::string address(inner.substr(0, percent));
   in6_addr unused{};
   if (inet_pton(AF_INET6, address.c_str(), &unused) != 1) {
     return invalid(quoted(host) + " is not an IPv6 address");
