@@ -12,18 +12,6 @@ namespace nbdref::mock::test {
 
 using namespace wire;
 
-std::string feed_mode_name(FeedMode m) {
-  switch (m) {
-    case FeedMode::Whole:
-      return "Whole";
-    case FeedMode::Bytewise:
-      return "Bytewise";
-    case FeedMode::Split:
-      return "Split";
-  }
-  return "?";
-}
-
 std::uint32_t Reply::error_value() const {
   if (simple) return error;
   for (const auto& c : chunks) {
@@ -81,24 +69,9 @@ SessionDriver::SessionDriver(ServeConfig config, FeedMode mode)
 std::size_t SessionDriver::send(const ByteVector& bytes) {
   // Pieces per mode; a piece the session does not take whole (output above
   // its high-water mark) is offered again once the output was collected.
-  std::vector<Bytes> pieces;
   const Bytes all(bytes);
-  switch (mode_) {
-    case FeedMode::Whole:
-      pieces.push_back(all);
-      break;
-    case FeedMode::Bytewise:
-      for (std::size_t i = 0; i < all.size(); ++i) pieces.push_back(all.subspan(i, 1));
-      break;
-    case FeedMode::Split: {
-      const std::size_t half = std::min(all.size(), all.size() / 2 + 1);
-      pieces.push_back(all.first(half));
-      pieces.push_back(all.subspan(half));
-      break;
-    }
-  }
   std::size_t taken = 0;
-  for (Bytes piece : pieces) {
+  for (Bytes piece : nbdref::test::feed_pieces(mode_, all)) {
     while (!piece.empty()) {
       const std::size_t n = session_.feed(piece);
       taken += n;

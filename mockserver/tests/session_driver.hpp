@@ -10,6 +10,7 @@
 #include <vector>
 
 #include "server/server_session.hpp"
+#include "support/feed_mode.hpp"
 #include "wire/chunk.hpp"
 #include "wire/constants.hpp"
 #include "wire/handshake.hpp"
@@ -20,8 +21,8 @@ namespace nbdref::mock::test {
 
 using ByteVector = std::vector<std::uint8_t>;
 
-enum class FeedMode { Whole, Bytewise, Split };
-std::string feed_mode_name(FeedMode m);
+using nbdref::test::feed_mode_name;
+using nbdref::test::FeedMode;
 
 struct OptionReply {
   std::uint32_t option = 0;

@@ -130,36 +130,29 @@ ssize_t TlsStream::pull(void* self, void* data, std::size_t size) {
     return static_cast<ssize_t>(n);
   }
   const auto r = s->plain_->read({static_cast<std::uint8_t*>(data), size});
-  switch (r.status) {
-    case IoStatus::Done:
-      return static_cast<ssize_t>(r.bytes);
-    case IoStatus::Eof:
-      s->peer_eof_ = true;
-      return 0;
-    case IoStatus::WouldBlock:
-      gnutls_transport_set_errno(s->session_, EAGAIN);
-      return -1;
-    case IoStatus::Failed:
-      s->transport_errno_ = r.errnum;
-      gnutls_transport_set_errno(s->session_, r.errnum);
-      return -1;
+  if (r.status == IoStatus::Eof) {
+    s->peer_eof_ = true;
+    return 0;
   }
-  return -1;
+  return s->to_gnutls(r);
 }
 
 ssize_t TlsStream::push(void* self, const iovec* segments, int count) {
   auto* s = static_cast<TlsStream*>(self);
-  const auto r = s->plain_->write({segments, static_cast<std::size_t>(count)});
+  return s->to_gnutls(s->plain_->write({segments, static_cast<std::size_t>(count)}));
+}
+
+ssize_t TlsStream::to_gnutls(const IoResult& r) {
   switch (r.status) {
     case IoStatus::Done:
       return static_cast<ssize_t>(r.bytes);
     case IoStatus::WouldBlock:
-    case IoStatus::Eof:
-      gnutls_transport_set_errno(s->session_, EAGAIN);
+    case IoStatus::Eof:  // writes never report it; reads handled it before
+      gnutls_transport_set_errno(session_, EAGAIN);
       return -1;
     case IoStatus::Failed:
-      s->transport_errno_ = r.errnum;
-      gnutls_transport_set_errno(s->session_, r.errnum);
+      transport_errno_ = r.errnum;
+      gnutls_transport_set_errno(session_, r.errnum);
       return -1;
   }
   return -1;

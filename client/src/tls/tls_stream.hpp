@@ -69,6 +69,9 @@ class TlsStream final : public transport::Stream {
   // GnuTLS's transport callbacks.
   static ssize_t pull(void* self, void* data, std::size_t size);
   static ssize_t push(void* self, const iovec* segments, int count);
+  // What a plain read or write result means to GnuTLS: a byte count, or -1
+  // with the transport errno set (EAGAIN when nothing can move now).
+  ssize_t to_gnutls(const transport::IoResult& r);
 
   Result<void> init();
   Error handshake_error(int code) const;

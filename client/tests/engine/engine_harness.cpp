@@ -9,18 +9,6 @@ namespace nbdref::test {
 
 using namespace wire;
 
-std::string feed_mode_name(FeedMode m) {
-  switch (m) {
-    case FeedMode::Whole:
-      return "Whole";
-    case FeedMode::Bytewise:
-      return "Bytewise";
-    case FeedMode::Split:
-      return "Split";
-  }
-  return "?";
-}
-
 EngineHarness::EngineHarness(engine::ConnectionConfig config, FeedMode mode)
     : conn_(std::move(config)), mode_(mode) {}
 
@@ -28,20 +16,7 @@ void EngineHarness::server_sends(const ByteVector& bytes) {
   // A server answers what it has read: everything the client queued goes
   // out first (the client refuses replies to requests not yet sent).
   pull();
-  switch (mode_) {
-    case FeedMode::Whole:
-      conn_.feed(bytes);
-      break;
-    case FeedMode::Bytewise:
-      for (std::size_t i = 0; i < bytes.size(); ++i) conn_.feed(Bytes(bytes).subspan(i, 1));
-      break;
-    case FeedMode::Split: {
-      const std::size_t half = bytes.size() / 2 + 1;
-      conn_.feed(Bytes(bytes).first(std::min(half, bytes.size())));
-      if (half < bytes.size()) conn_.feed(Bytes(bytes).subspan(half));
-      break;
-    }
-  }
+  for (const Bytes piece : feed_pieces(mode_, bytes)) conn_.feed(piece);
 }
 
 void EngineHarness::pull() {

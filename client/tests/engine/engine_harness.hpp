@@ -9,12 +9,10 @@
 
 #include "engine/connection.hpp"
 #include "server_messages.hpp"
+#include "support/feed_mode.hpp"
 #include "wire/request.hpp"
 
 namespace nbdref::test {
-
-enum class FeedMode { Whole, Bytewise, Split };
-std::string feed_mode_name(FeedMode m);
 
 struct SentOption {
   std::uint32_t option = 0;
