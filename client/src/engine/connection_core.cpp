@@ -32,7 +32,7 @@ void ConnectionCore::die(Error e) {
 
 void ConnectionCore::die_after_flush(Error e) {
   if (phase == Phase::Dead || phase == Phase::Closed) return;
-  debug("connection dead: " + e.message);
+  if (debugging()) debug("connection dead: " + e.message);
   phase = Phase::Dead;
   error = e;
   // Every command still in flight fails with the reason the connection died.

@@ -7,6 +7,7 @@
 #include <functional>
 #include <optional>
 #include <string>
+#include <string_view>
 
 #include "engine/command_table.hpp"
 #include "engine/config.hpp"
@@ -57,9 +58,10 @@ struct ConnectionCore {
   OptionListener* option_listener = nullptr;
   Stats stats;
 
+  // Messages built from parts are only worth building when debugging().
   bool debugging() const { return static_cast<bool>(debug_sink); }
-  void debug(const std::string& message) const {
-    if (debug_sink) debug_sink(message);
+  void debug(std::string_view message) const {
+    if (debug_sink) debug_sink(std::string(message));
   }
 
   // Ends the connection with `e`: every command in flight completes with

@@ -56,7 +56,7 @@ std::string quoted(std::string_view s) {
 // 4096 bytes (C-GEN-003 is enforced), so a longer one still goes out, with
 // a warning in the debug log.
 void warn_if_unportable(const ConnectionCore& core, std::string_view s, const char* what) {
-  if (s.size() <= PORTABLE_STRING_LENGTH) return;
+  if (s.size() <= PORTABLE_STRING_LENGTH || !core.debugging()) return;
   core.debug(std::string("warning: the ") + what + " is " + std::to_string(s.size()) +
              " bytes long, more than the " + std::to_string(PORTABLE_STRING_LENGTH) +
              " a portable string stays within; some servers may refuse it [C-GEN-002]");
@@ -224,7 +224,7 @@ void Negotiator::on_oldstyle_rest() {
   core_.session.protocol = Protocol::Oldstyle;
   // S-HS-018 forbids handshake flags here; like unknown newstyle flags they
   // are ignored (C-HS-002), there is nothing to negotiate.
-  if (g->handshake_flags() != 0) {
+  if (g->handshake_flags() != 0 && core_.debugging()) {
     core_.debug("oldstyle server set handshake flags " +
                 describe_handshake_flags(g->handshake_flags()) + "; ignored");
   }
@@ -259,8 +259,10 @@ void Negotiator::on_handshake_flags() {
   }
   core_.session.client_flags = client_flags;
   core_.session.protocol = fixed ? Protocol::FixedNewstyle : Protocol::Newstyle;
-  core_.debug("server handshake flags " + describe_handshake_flags(flags) + ", client flags " +
-              describe_client_flags(client_flags));
+  if (core_.debugging()) {
+    core_.debug("server handshake flags " + describe_handshake_flags(flags) + ", client flags " +
+                describe_client_flags(client_flags));
+  }
   if (!fixed && core_.config.tls == TlsMode::Require) {
     // C-TLS-005: STARTTLS needs fixed newstyle on both sides; C-TLS-018: a
     // client that requires TLS then goes no further (a server, or a man in
@@ -523,8 +525,10 @@ void Negotiator::send_option(std::uint32_t option, Bytes data) {
   encode_option_request(option, data, w);
   core_.output.append_copy(out);
   ++core_.stats.chunks_sent;
-  core_.debug("sent " + describe_option(option) + " with " + std::to_string(data.size()) +
-              " bytes of data");
+  if (core_.debugging()) {
+    core_.debug("sent " + describe_option(option) + " with " + std::to_string(data.size()) +
+                " bytes of data");
+  }
 }
 
 void Negotiator::finish_step(const Result<void>& result) {
@@ -540,7 +544,7 @@ void Negotiator::finish_request(const Result<void>& result) {
 }
 
 void Negotiator::fail_request(Error e) {
-  core_.debug(describe_current() + " failed: " + e.message);
+  if (core_.debugging()) core_.debug(describe_current() + " failed: " + e.message);
   // The rest of this request's plan goes with it.
   while (!current_.ends_request && !plan_.empty()) {
     current_ = std::move(plan_.front());
@@ -682,7 +686,7 @@ void Negotiator::on_info_reply(Bytes payload) {
     pending_info_.description = std::string(d->description);
   } else if (auto* b = std::get_if<InfoBlockSize>(&*info)) {
     pending_info_.block_sizes = BlockSizes{b->minimum, b->preferred, b->maximum};
-  } else {
+  } else if (core_.debugging()) {
     core_.debug("ignoring unknown information type " +
                 std::to_string(std::get<InfoUnknown>(*info).type));
   }
@@ -738,7 +742,9 @@ void Negotiator::on_ack() {
       contexts_queries_ = current_.queries;
       contexts_extended_ = core_.session.extended_headers;
       contexts_set_ = true;
-      core_.debug(std::to_string(core_.session.meta_contexts.size()) + " meta contexts selected");
+      if (core_.debugging()) {
+        core_.debug(std::to_string(core_.session.meta_contexts.size()) + " meta contexts selected");
+      }
       finish_step({});
       return;
     case Step::ListMetaContext:
@@ -932,8 +938,10 @@ void Negotiator::enter_transmission(std::uint64_t size, std::uint16_t flags) {
   }
   state_ = State::Done;
   core_.phase = Phase::Ready;
-  core_.debug("transmission: export size " + std::to_string(size) + ", flags " +
-              describe_transmission_flags(flags));
+  if (core_.debugging()) {
+    core_.debug("transmission: export size " + std::to_string(size) + ", flags " +
+                describe_transmission_flags(flags));
+  }
 }
 
 }  // namespace nbdref::engine
