@@ -16,14 +16,21 @@ if(NBDREF_SANITIZE)
   string(JOIN " " NBDREF_SANITIZER_FLAGS_STRING ${NBDREF_SANITIZER_FLAGS})
 endif()
 
+# OSS-Fuzz and ClusterFuzzLite (fuzz/build.sh) pass their engine's link flags
+# ($LIB_FUZZING_ENGINE) here and their instrumentation in CFLAGS/CXXFLAGS.
+set(NBDREF_FUZZ_ENGINE "" CACHE STRING
+    "With NBDREF_FUZZ: link flags of an external fuzzing engine, whose coverage and sanitizer flags then come from CFLAGS/CXXFLAGS (empty: clang's libFuzzer, instrumented here)")
+
 if(NBDREF_FUZZ)
   if(NOT CMAKE_CXX_COMPILER_ID STREQUAL "Clang")
     message(FATAL_ERROR "NBDREF_FUZZ needs clang (configure with CXX=clang++ CC=clang)")
   endif()
-  # Coverage instrumentation for the library too, so libFuzzer sees inside the parsers.
-  add_compile_options(-fsanitize=fuzzer-no-link)
-  if(NOT NBDREF_SANITIZE)
-    add_compile_options(-fsanitize=address,undefined -fno-omit-frame-pointer)
-    add_link_options(-fsanitize=address,undefined)
+  if(NOT NBDREF_FUZZ_ENGINE)
+    # Coverage instrumentation for the library too, so libFuzzer sees inside the parsers.
+    add_compile_options(-fsanitize=fuzzer-no-link)
+    if(NOT NBDREF_SANITIZE)
+      add_compile_options(-fsanitize=address,undefined -fno-omit-frame-pointer)
+      add_link_options(-fsanitize=address,undefined)
+    endif()
   endif()
 endif()

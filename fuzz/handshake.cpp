@@ -14,10 +14,17 @@
 //    NBD_OPT_EXPORT_NAME without fixed newstyle, nothing but
 //    NBD_OPT_STARTTLS or NBD_OPT_ABORT in the clear when TLS is required,
 //    and nothing after NBD_OPT_EXPORT_NAME or NBD_OPT_ABORT;
-//  - without option mode, the stream delivered whole and delivered one byte
-//    at a time end the same way, with the same bytes sent (h11's rule).
+//  - the stream delivered in small pieces ends as it does delivered whole,
+//    with the same bytes sent (h11's rule). The pieces are 1 to 8 bytes
+//    long, drawn from a generator seeded by the stream itself, so the split
+//    points move from input to input and a fuzzing run tries every split of
+//    every message (at a quarter of the cost of one byte at a time). In
+//    option mode the caller acts between replies, before the server's next
+//    bytes, so there pieces stop at the end of each negotiation message and
+//    "whole" means one message at a time.
 //
-// Input: four configuration bytes, then the server's bytes.
+// Input: four configuration bytes (read by handshake_setup.hpp, which the
+// seed recorder shares), then the server's bytes.
 //   byte 0: bit 0 request extended headers, 1 structured replies, 2 block
 //           sizes, 3 full info; bits 4-5 how many meta contexts; bit 6
 //           option mode; bit 7 export "disk" instead of the default ""
@@ -37,6 +44,7 @@
 
 #include "engine/connection.hpp"
 #include "fuzz_input.hpp"
+#include "handshake_setup.hpp"
 #include "invariant.hpp"
 #include "wire/constants.hpp"
 #include "wire/limits.hpp"
@@ -50,52 +58,8 @@ using engine::OptionKind;
 using engine::Phase;
 using engine::TlsMode;
 
-constexpr OptionKind OPTION_KINDS[] = {
-    OptionKind::ExtendedHeaders,
-    OptionKind::StructuredReply,
-    OptionKind::SetMetaContext,
-    OptionKind::ListMetaContext,
-    OptionKind::Go,
-    OptionKind::Info,
-    OptionKind::List,
-    OptionKind::Abort,
-    OptionKind::StartTls,
-};
-constexpr const char* CONTEXTS[] = {"base:allocation", "qemu:dirty-bitmap:bitmap0",
-                                    "qemu:allocation-depth"};
-constexpr TlsMode TLS_MODES[] = {TlsMode::Disable, TlsMode::Allow, TlsMode::Require,
-                                 TlsMode::Disable};
-
-struct Setup {
-  engine::ConnectionConfig config;
-  std::vector<OptionKind> options;  // option mode: started in this order
-};
-
-Setup read_setup(fuzz::FuzzInput& in) {
-  const std::uint8_t features = in.byte();
-  const std::uint8_t handshake = in.byte();
-  const std::uint8_t options[] = {in.byte(), in.byte()};
-  Setup s;
-  auto& c = s.config;
-  c.request_extended_headers = features & 0x01;
-  c.request_structured_replies = features & 0x02;
-  c.request_block_size = features & 0x04;
-  c.full_info = features & 0x08;
-  for (unsigned i = 0; i < ((features >> 4) & 3u); ++i) c.meta_contexts.emplace_back(CONTEXTS[i]);
-  c.opt_mode = features & 0x40;
-  c.export_name = (features & 0x80) ? "disk" : "";
-  c.tls = TLS_MODES[handshake & 3u];
-  c.handshake_flags = ((handshake & 0x04) ? std::uint32_t{NBD_FLAG_FIXED_NEWSTYLE} : 0u) |
-                      ((handshake & 0x08) ? std::uint32_t{NBD_FLAG_NO_ZEROES} : 0u);
-  if (!c.opt_mode) return s;
-  for (const unsigned pair : options) {
-    for (const unsigned nibble : {pair & 0x0fu, pair >> 4}) {
-      if (nibble >= std::size(OPTION_KINDS)) return s;
-      s.options.push_back(OPTION_KINDS[nibble]);
-    }
-  }
-  return s;
-}
+using fuzz::handshake::read_setup;
+using fuzz::handshake::Setup;
 
 class CountingListener : public engine::OptionListener {
  public:
@@ -130,16 +94,40 @@ bool same_session(const engine::Session& a, const engine::Session& b) {
          e.canonical_name == f.canonical_name && e.description == f.description;
 }
 
+// Piece lengths of 1 to 8 bytes from a xorshift generator seeded with the
+// stream's FNV-1a hash: the same stream is always cut the same way.
+class SmallPieces {
+ public:
+  explicit SmallPieces(Bytes stream) {
+    for (const std::uint8_t b : stream) state_ = (state_ ^ b) * 16777619u;
+    if (state_ == 0) state_ = 1;
+  }
+  std::size_t operator()() {
+    state_ ^= state_ << 13;
+    state_ ^= state_ >> 17;
+    state_ ^= state_ << 5;
+    return 1 + (state_ & 7u);
+  }
+
+ private:
+  std::uint32_t state_ = 2166136261u;
+};
+
 // One connection played against the stream.
 class HandshakeRun {
  public:
   explicit HandshakeRun(const Setup& setup) : setup_(setup), conn_(setup.config) {}
 
-  // Delivers `stream` in pieces of `piece` bytes, then the server's close,
-  // and checks how the connection ended.
-  void play(Bytes stream, std::size_t piece) {
-    for (std::size_t at = 0; at < stream.size(); at += piece) {
-      deliver(stream.subspan(at, std::min(piece, stream.size() - at)));
+  // Delivers `stream` in the pieces `pieces` cuts (stopping at the end of
+  // each negotiation message in option mode), then the server's close, and
+  // checks how the connection ended.
+  template <class PieceSizes>
+  void play(Bytes stream, PieceSizes pieces) {
+    for (std::size_t at = 0, piece = 0; at < stream.size(); at += piece) {
+      piece = std::min<std::size_t>(pieces(), stream.size() - at);
+      const std::size_t missing = conn_.negotiation_bytes_missing();
+      if (setup_.config.opt_mode && missing > 0) piece = std::min(piece, missing);
+      deliver(stream.subspan(at, piece));
     }
     conn_.input_eof();
     note_phase();
@@ -358,14 +346,10 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   const Setup setup = read_setup(in);
   const Bytes stream = in.rest();
 
-  HandshakeRun bytewise(setup);
-  bytewise.play(stream, 1);
-  // Option mode waits on the caller between options, so only a stream
-  // delivered as the engine asks for it can be compared.
-  if (!setup.config.opt_mode) {
-    HandshakeRun whole(setup);
-    whole.play(stream, std::max<std::size_t>(stream.size(), 1));
-    FUZZ_REQUIRE(whole.same_ending(bytewise));
-  }
+  HandshakeRun in_pieces(setup);
+  in_pieces.play(stream, SmallPieces(stream));
+  HandshakeRun whole(setup);
+  whole.play(stream, [&] { return std::max<std::size_t>(stream.size(), 1); });
+  FUZZ_REQUIRE(whole.same_ending(in_pieces));
   return 0;
 }

@@ -13,37 +13,17 @@
 
 #include <sanitizer/asan_interface.h>
 
+#include "byte_pattern.hpp"
 #include "engine/command.hpp"
 #include "invariant.hpp"
 #include "wire/constants.hpp"
 
 namespace nbdref::fuzz {
 
-// Fuzzed commands carry 16-bit lengths, so every buffer fits the patterns below.
-inline constexpr std::size_t MAX_BUFFER = 0xffff;
-
-// A pattern of MAX_BUFFER bytes, built once: buffers are filled and checked
-// with memcpy and memcmp, which the fuzzer's instrumentation sees as one call.
-template <std::uint8_t (*byte)(std::size_t)>
-const std::uint8_t* pattern() {
-  static const std::vector<std::uint8_t> bytes = [] {
-    std::vector<std::uint8_t> b(MAX_BUFFER);
-    for (std::size_t i = 0; i < b.size(); ++i) b[i] = byte(i);
-    return b;
-  }();
-  return bytes.data();
-}
-inline std::uint8_t zero_byte(std::size_t) {
-  return 0;
-}
 // What a WRITE carries, so what the client sent can be checked after its
 // buffer is gone.
 inline std::uint8_t write_byte(std::size_t i) {
   return static_cast<std::uint8_t>(i ^ (i >> 8) ^ 0x5a);
-}
-// What a buffer holds once its command has completed.
-inline std::uint8_t canary_byte(std::size_t i) {
-  return static_cast<std::uint8_t>(i * 31 + 7);
 }
 
 class TrackedCommand : public engine::CommandListener {
@@ -54,7 +34,7 @@ class TrackedCommand : public engine::CommandListener {
       : request_(request), contexts_(contexts), fail_callbacks_(fail_callbacks) {
     request_.listener = this;
     const auto length = static_cast<std::size_t>(request_.length);
-    FUZZ_REQUIRE(length <= MAX_BUFFER);
+    FUZZ_REQUIRE(length <= PATTERN_SIZE);
     if (request_.type == wire::NBD_CMD_READ) {
       buffer_ = std::make_unique<std::uint8_t[]>(length);
       buffer_size_ = length;

@@ -19,13 +19,17 @@
 //    canary that must survive and never be sent (so builds without
 //    sanitizers check it too);
 //  - once the server closes, nothing is in flight and the connection is
-//    dead with an error, or closed after NBD_CMD_DISC; a command failed by
-//    a protocol violation (EPROTO) leaves the connection dead with it;
+//    dead with an error, or closed after NBD_CMD_DISC (asked for, or sent
+//    on NBD_ESHUTDOWN); a command failed by a protocol violation (EPROTO)
+//    leaves the connection dead with it;
 //  - what the client sends is exactly the accepted commands, each once,
 //    in the negotiated header form with its own parameters and payload,
-//    and NBD_CMD_DISC only when asked and last (C-TX-023).
+//    and NBD_CMD_DISC only when asked, or after a command failed (the
+//    server's NBD_ESHUTDOWN, C-TX-006), and last (C-TX-023).
 //
-// Input: four configuration bytes, then operations.
+// Input (decoded by transmission_input.hpp, which the mutator and the seed
+// recorder share; the configuration read by transmission_setup.hpp, which
+// the recorder shares): four configuration bytes, then operations.
 //   byte 0: bit 0 structured replies, 1 extended headers; bits 2-3 how
 //           many meta contexts; bit 4 strict checks all on (else all off),
 //           5 pread_initialize, 6 block sizes 512/4096/64 KiB advertised,
@@ -54,10 +58,10 @@
 #include "fuzz_input.hpp"
 #include "invariant.hpp"
 #include "tracked_command.hpp"
+#include "transmission_input.hpp"
+#include "transmission_setup.hpp"
 #include "wire/constants.hpp"
-#include "wire/handshake.hpp"
 #include "wire/limits.hpp"
-#include "wire/option_reply.hpp"
 #include "wire/request.hpp"
 
 namespace {
@@ -66,92 +70,12 @@ using namespace nbdref;
 using namespace nbdref::wire;
 using engine::Phase;
 
-constexpr std::uint16_t TYPES[] = {NBD_CMD_READ,        NBD_CMD_WRITE, NBD_CMD_FLUSH,
-                                   NBD_CMD_TRIM,        NBD_CMD_CACHE, NBD_CMD_WRITE_ZEROES,
-                                   NBD_CMD_BLOCK_STATUS};
-constexpr std::uint64_t SIZES[] = {1 << 20, 0, std::uint64_t{1} << 40,
-                                   (std::uint64_t{1} << 63) - 512};
-constexpr const char* CONTEXTS[] = {"base:allocation", "qemu:dirty-bitmap:bitmap0",
-                                    "qemu:allocation-depth"};
-constexpr std::uint32_t CONTEXT_IDS[] = {1, 2, 3};
-constexpr InfoBlockSize BLOCK_SIZES{512, 4096, 64 * 1024};
-// Enough commands to fill the engine's tables, few enough to stay fast.
-constexpr std::size_t MAX_COMMANDS = 16;
-
-struct Setup {
-  bool structured = false;
-  bool extended = false;
-  unsigned contexts = 0;
-  bool strict = false;
-  bool pread_initialize = false;
-  bool block_sizes = false;
-  bool fail_callbacks = false;
-  std::uint16_t flags = 0;
-  std::uint64_t size = 0;
-
-  bool payloads() const { return structured || extended; }
-
-  engine::ConnectionConfig config() const {
-    engine::ConnectionConfig c;
-    c.request_extended_headers = extended;
-    c.request_structured_replies = structured;
-    for (unsigned i = 0; i < contexts; ++i) c.meta_contexts.emplace_back(CONTEXTS[i]);
-    c.strict = strict ? std::uint32_t{engine::STRICT_ALL} : 0u;
-    c.pread_initialize = pread_initialize;
-    return c;
-  }
-
-  // An honest server's side of the handshake: every option the client
-  // sends is granted.
-  std::vector<std::uint8_t> server_handshake() const {
-    std::vector<std::uint8_t> out;
-    Writer w(out);
-    encode_newstyle_greeting({NBD_FLAG_FIXED_NEWSTYLE | NBD_FLAG_NO_ZEROES}, w);
-    if (extended) {
-      encode_option_reply(NBD_OPT_EXTENDED_HEADERS, NBD_REP_ACK, {}, w);
-    } else if (structured) {
-      encode_option_reply(NBD_OPT_STRUCTURED_REPLY, NBD_REP_ACK, {}, w);
-    }
-    if (contexts > 0 && payloads()) {
-      for (unsigned i = 0; i < contexts; ++i) {
-        std::vector<std::uint8_t> payload;
-        Writer p(payload);
-        encode_meta_context_reply({CONTEXT_IDS[i], CONTEXTS[i]}, p);
-        encode_option_reply(NBD_OPT_SET_META_CONTEXT, NBD_REP_META_CONTEXT, payload, w);
-      }
-      encode_option_reply(NBD_OPT_SET_META_CONTEXT, NBD_REP_ACK, {}, w);
-    }
-    const auto info = [&](const InfoReply& reply) {
-      std::vector<std::uint8_t> payload;
-      Writer p(payload);
-      encode_info_reply(reply, p);
-      encode_option_reply(NBD_OPT_GO, NBD_REP_INFO, payload, w);
-    };
-    info(InfoExport{size, flags});
-    if (block_sizes) info(BLOCK_SIZES);
-    encode_option_reply(NBD_OPT_GO, NBD_REP_ACK, {}, w);
-    return out;
-  }
-};
-
-Setup read_setup(fuzz::FuzzInput& in) {
-  const std::uint8_t features = in.byte();
-  Setup s;
-  s.structured = features & 0x01;
-  s.extended = features & 0x02;
-  s.contexts = (features >> 2) & 3u;
-  s.strict = features & 0x10;
-  s.pread_initialize = features & 0x20;
-  s.block_sizes = features & 0x40;
-  s.fail_callbacks = features & 0x80;
-  std::uint16_t f = in.be16() | NBD_FLAG_HAS_FLAGS;
-  if (!s.payloads()) f &= static_cast<std::uint16_t>(~NBD_FLAG_SEND_DF);
-  if (!(f & NBD_FLAG_SEND_WRITE_ZEROES)) f &= static_cast<std::uint16_t>(~NBD_FLAG_SEND_FAST_ZERO);
-  if (!s.extended) f &= static_cast<std::uint16_t>(~NBD_FLAG_BLOCK_STATUS_PAYLOAD);
-  s.flags = f;
-  s.size = SIZES[in.byte() % std::size(SIZES)];
-  return s;
-}
+using fuzz::transmission::MAX_COMMANDS;
+using fuzz::transmission::Operation;
+using fuzz::transmission::OperationKind;
+using fuzz::transmission::read_setup;
+using fuzz::transmission::Setup;
+using fuzz::transmission::SubmitFields;
 
 bool ended(Phase p) {
   return p == Phase::Dead || p == Phase::Closed;
@@ -171,21 +95,21 @@ class TransmissionRun {
     conn_.take_output();  // the options; only transmission is checked here
   }
 
-  void play(fuzz::FuzzInput& in) {
-    while (!in.empty()) {
-      const std::uint8_t tag = in.byte();
-      switch (tag % 4) {
-        case 0:
-          submit(in, tag & 0x80);
+  void play(const std::vector<Operation>& operations) {
+    for (const Operation& op : operations) {
+      switch (op.kind()) {
+        case OperationKind::Submit:
+          submit(fuzz::transmission::submit_fields(op.body),
+                 op.tag & fuzz::transmission::OP_FROM_END);
           break;
-        case 1:
+        case OperationKind::Send:
           send();
           break;
-        case 2:
-          receive(in.take(in.be16()));
+        case OperationKind::Receive:
+          receive(op.body);
           break;
-        case 3:
-          disconnect(tag & 0x80);
+        case OperationKind::Disconnect:
+          disconnect(op.tag & fuzz::transmission::OP_ABANDON);
           break;
       }
     }
@@ -198,15 +122,10 @@ class TransmissionRun {
   }
 
  private:
-  void submit(fuzz::FuzzInput& in, bool from_end) {
-    engine::CommandRequest r;
-    r.type = TYPES[in.byte() % std::size(TYPES)];
-    r.flags = in.byte();
-    const std::uint32_t offset = in.be32();
-    r.offset = from_end ? setup_.size - offset : offset;
-    r.length = in.be16();
+  void submit(const SubmitFields& fields, bool from_end) {
     if (commands_.size() == MAX_COMMANDS) return;
-    auto& c = commands_.emplace_back(r, contexts_, setup_.fail_callbacks);
+    auto& c =
+        commands_.emplace_back(setup_.request(fields, from_end), contexts_, setup_.fail_callbacks);
     const auto cookie = conn_.submit(c.request());
     note_phase();
     if (!cookie) {
@@ -254,7 +173,7 @@ class TransmissionRun {
     if (*ended_ == Phase::Dead) {
       FUZZ_REQUIRE(error && error->errnum != 0 && !error->message.empty());
     } else {
-      FUZZ_REQUIRE(disconnect_requested_);
+      FUZZ_REQUIRE(disconnect_requested_ || a_command_failed());
     }
     for (const auto& c : commands_) {
       if (!c.was_submitted()) {
@@ -269,6 +188,14 @@ class TransmissionRun {
     // An ended connection refuses new commands.
     const auto late = conn_.submit(engine::make_request(NBD_CMD_FLUSH, 0, 0, 0));
     FUZZ_REQUIRE(!late && late.error().errnum == ENOTCONN);
+  }
+
+  // The engine disconnects by itself only after NBD_ESHUTDOWN (C-TX-006),
+  // which fails the command it answers.
+  bool a_command_failed() const {
+    return std::any_of(commands_.begin(), commands_.end(), [](const fuzz::TrackedCommand& c) {
+      return c.completions() == 1 && c.outcome().errnum != 0;
+    });
   }
 
   void check_sent() const {
@@ -287,7 +214,8 @@ class TransmissionRun {
       at += header_size;
       if (h->type == NBD_CMD_DISC) {
         // C-TX-024: no flags, offset or length.
-        FUZZ_REQUIRE(disconnect_requested_ && h->flags == 0 && h->offset == 0 && h->length == 0);
+        FUZZ_REQUIRE((disconnect_requested_ || a_command_failed()) && h->flags == 0 &&
+                     h->offset == 0 && h->length == 0);
         disc = true;
         continue;
       }
@@ -331,10 +259,11 @@ class TransmissionRun {
 }  // namespace
 
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
-  fuzz::FuzzInput in({data, size});
-  const Setup setup = read_setup(in);
+  const auto input = fuzz::transmission::decode_transmission_input({data, size});
+  fuzz::FuzzInput config(input.config);
+  const Setup setup = read_setup(config);
   TransmissionRun run(setup);
   run.handshake();
-  run.play(in);
+  run.play(input.operations);
   return 0;
 }

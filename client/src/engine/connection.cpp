@@ -57,6 +57,12 @@ std::size_t Connection::feed(wire::Bytes data) {
   return taken;
 }
 
+std::size_t Connection::negotiation_bytes_missing() const {
+  if (core_.phase != Phase::Handshaking && core_.phase != Phase::Negotiating) return 0;
+  const std::size_t wanted = negotiator_.bytes_wanted();
+  return wanted > core_.input.size() ? wanted - core_.input.size() : 0;
+}
+
 std::vector<std::uint8_t> Connection::take_unread_input() {
   const auto bytes = core_.input.peek(core_.input.size());
   std::vector<std::uint8_t> out(bytes.begin(), bytes.end());

@@ -51,6 +51,12 @@ class Connection {
   // to wait for the TLS handshake (take_unread_input() then holds the
   // bytes already taken but not processed).
   std::size_t feed(wire::Bytes data);
+  // How many more bytes complete the negotiation message being read; 0
+  // when the engine reads none (it waits for the caller or for TLS, or the
+  // negotiation is over). A driver handing input over in pieces can stop
+  // at each message's end and act before the next, as the server's next
+  // bytes may answer what the caller does in between.
+  std::size_t negotiation_bytes_missing() const;
 
   // ---- output ----
   bool has_output() const { return !core_.output.empty(); }

@@ -123,9 +123,9 @@ bool Negotiator::step() {
   if (state_ == State::AwaitTls) return false;
   if (state_ == State::Idle) {
     if (core_.input.empty()) return false;
-    core_.violation(
-        "sent " + std::to_string(core_.input.size()) + " bytes while no option was pending",
-        "C-OPT-002");
+    // The message names no byte count: how much has arrived depends on how
+    // the transport read it, and the same stream must end the same way.
+    core_.violation("sent data while no option was pending", "C-OPT-002");
     return true;
   }
   const std::size_t need = bytes_wanted();

@@ -36,6 +36,8 @@ std::chrono::milliseconds parse_duration(std::string_view text) {
 const char* usage_line() {
   return "usage: nbdref-mock [--unix PATH | --tcp PORT | --stdin] [--connections N] "
          "[--transcript FILE] [--hex] [--timeout DURATION] SCRIPT\n"
+         "       nbdref-mock [--unix PATH | --tcp PORT | --stdin] [--connections N] "
+         "--relay TARGET [--record DIR]\n"
          "       nbdref-mock --check SCRIPT | --print SCRIPT | --help | --help-script";
 }
 
@@ -43,7 +45,8 @@ std::string help_text() {
   return std::string(usage_line()) +
          "\n\n"
          "Plays SCRIPT, a scripted NBD server conversation, against the clients that\n"
-         "connect, and says whether each client did what the script expected.\n\n"
+         "connect, and says whether each client did what the script expected; or,\n"
+         "with --relay, forwards them to a real server and records what passes.\n\n"
          "Where to listen (one of):\n"
          "  --unix PATH        a Unix socket; PATH appears once the socket accepts\n"
          "  --tcp PORT         TCP on 127.0.0.1; 0 picks a free port, printed on stdout\n"
@@ -59,13 +62,22 @@ std::string help_text() {
          "  --check            only parse SCRIPT, reporting the first error\n"
          "  --print            parse SCRIPT and print it back in canonical form\n"
          "  --help-script      every step of the script language and its keys\n\n"
+         "Relaying, instead of a script:\n"
+         "  --relay TARGET     forward each client byte for byte to the real server at\n"
+         "                     TARGET: unix:PATH, HOST:PORT or [IPV6]:PORT\n"
+         "  --record DIR       with --relay, write each connection N to DIR (created if\n"
+         "                     missing): conn-N.client.bin and conn-N.server.bin hold\n"
+         "                     every byte each side sent, conn-N.timeline how they\n"
+         "                     interleaved\n\n"
          "Each connection's verdict goes to stderr. Exit status: 0 every connection\n"
-         "completed the script, 1 a client did not, 2 a bad command line or script.\n";
+         "completed the script (relayed: reached the server and closed in order),\n"
+         "1 one did not, 2 a bad command line or script.\n";
 }
 
 Invocation parse_command_line(std::span<const char* const> argv, bool systemd) {
   Invocation inv;
   bool where_given = false;
+  bool timeout_given = false;
   auto set_listen = [&](Listen l) {
     if (where_given) throw UsageError("give only one of --unix, --tcp and --stdin");
     where_given = true;
@@ -105,6 +117,11 @@ Invocation parse_command_line(std::span<const char* const> argv, bool systemd) {
       inv.transcript_bytes = true;
     } else if (arg == "--timeout") {
       inv.timeout = parse_duration(value());
+      timeout_given = true;
+    } else if (arg == "--relay") {
+      inv.relay_target = value();
+    } else if (arg == "--record") {
+      inv.record_dir = value();
     } else if (arg.starts_with("-") && arg != "-") {
       throw UsageError("unknown option " + std::string(arg));
     } else if (inv.script_path.empty()) {
@@ -113,8 +130,18 @@ Invocation parse_command_line(std::span<const char* const> argv, bool systemd) {
       throw UsageError("only one script, please: '" + std::string(arg) + "' is one too many");
     }
   }
-  if (inv.script_path.empty()) throw UsageError("no script given");
-  if (inv.action != Action::Play) return inv;
+  if (!inv.relay_target.empty()) {
+    if (inv.action != Action::Play) throw UsageError("--relay plays no script to check or print");
+    if (!inv.script_path.empty()) throw UsageError("--relay takes no script");
+    if (!inv.transcript_path.empty() || timeout_given) {
+      throw UsageError("--transcript, --hex and --timeout go with a script, not --relay");
+    }
+    inv.action = Action::Relay;
+  } else if (!inv.record_dir.empty()) {
+    throw UsageError("--record goes with --relay");
+  }
+  if (inv.action != Action::Relay && inv.script_path.empty()) throw UsageError("no script given");
+  if (inv.action != Action::Play && inv.action != Action::Relay) return inv;
   if (!where_given && !systemd) {
     throw UsageError("where should clients connect? give --unix, --tcp or --stdin");
   }

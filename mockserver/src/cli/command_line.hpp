@@ -19,6 +19,7 @@ class UsageError : public std::runtime_error {
 
 enum class Action {
   Play,        // serve connections with the script
+  Relay,       // --relay: forward connections to a real server, recording them
   Check,       // --check: parse the script, report, exit
   Print,       // --print: the script as the printer writes it
   Help,        // --help
@@ -44,6 +45,8 @@ struct Invocation {
   bool transcript_bytes = false;              // --hex
   std::chrono::milliseconds timeout{10'000};  // --timeout: expectations' default
   std::string script_path;
+  std::string relay_target;  // --relay TARGET, as written
+  std::string record_dir;    // --record DIR
 };
 
 // Parses argv (argv[0] is the program name); throws UsageError. `systemd`

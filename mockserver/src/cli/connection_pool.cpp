@@ -4,15 +4,15 @@
 
 namespace nbdref::mock::cli {
 
-ConnectionPool::ConnectionPool(const script::Script& script, std::chrono::milliseconds timeout,
-                               Reporting reporting)
-    : script_(script), reporting_(reporting) {
-  options_.default_timeout = timeout;
-  options_.disks = std::make_shared<ExportStore>();
-}
+ConnectionPool::ConnectionPool(ConnectionHandler handler) : handler_(std::move(handler)) {}
 
 ConnectionPool::~ConnectionPool() {
   wait_all();
+}
+
+std::uint64_t ConnectionPool::next_number() {
+  std::lock_guard lock(mutex_);
+  return ++started_;
 }
 
 void ConnectionPool::start(std::unique_ptr<Channel> channel) {
@@ -21,7 +21,7 @@ void ConnectionPool::start(std::unique_ptr<Channel> channel) {
   const std::uint64_t number = ++started_;
   auto& slot = running_.emplace_back();
   slot.thread = std::thread([this, &slot, number, ch = std::move(channel)] {
-    play_one(*ch, number);
+    serve_one(*ch, number);
     ch->close();
     std::lock_guard done(mutex_);
     slot.finished = true;
@@ -29,29 +29,13 @@ void ConnectionPool::start(std::unique_ptr<Channel> channel) {
 }
 
 void ConnectionPool::run_here(Channel& channel) {
-  std::uint64_t number;
-  {
-    std::lock_guard lock(mutex_);
-    number = ++started_;
-  }
-  play_one(channel, number);
+  serve_one(channel, next_number());
 }
 
-void ConnectionPool::play_one(Channel& channel, std::uint64_t number) {
-  Transcript transcript;
-  PlayOptions options = options_;
-  if (reporting_.transcript) options.transcript = &transcript;
-  const Verdict verdict = play(script_, channel, options);
-
+void ConnectionPool::serve_one(Channel& channel, std::uint64_t number) {
+  const bool passed = handler_(channel, number);
   std::lock_guard lock(mutex_);
-  if (!verdict.passed()) all_passed_ = false;
-  *reporting_.verdicts << "nbdref-mock: connection " << number << ": "
-                       << (verdict.passed() ? "" : "FAILED: ") << verdict.describe() << '\n'
-                       << std::flush;
-  if (reporting_.transcript) {
-    *reporting_.transcript << "== connection " << number << " ==\n"
-                           << transcript.text(reporting_.transcript_bytes) << std::flush;
-  }
+  if (!passed) all_passed_ = false;
 }
 
 // Joins threads whose connections ended, so a server that runs for days

@@ -1,40 +1,33 @@
-// The connections of one nbdref-mock run: each plays the script from its
-// start on its own thread, shares the run's disks, and reports its verdict
-// (and its transcript, if asked) when it ends.
+// The connections of one nbdref-mock run, each served on a thread of its
+// own by the run's handler (a script player or the relay), numbered from
+// 1 in the order they were accepted.
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <list>
 #include <memory>
 #include <mutex>
-#include <ostream>
 #include <thread>
 
-#include "script/step.hpp"
 #include "server/channel.hpp"
-#include "server/export_store.hpp"
-#include "server/player.hpp"
 
 namespace nbdref::mock::cli {
 
-struct Reporting {
-  std::ostream* verdicts;    // one line per connection
-  std::ostream* transcript;  // nullptr: none kept
-  bool transcript_bytes = false;
-};
+// Serves one connection; returns whether it went as it should.
+using ConnectionHandler = std::function<bool(Channel& channel, std::uint64_t number)>;
 
 class ConnectionPool {
  public:
-  ConnectionPool(const script::Script& script, std::chrono::milliseconds timeout,
-                 Reporting reporting);
+  explicit ConnectionPool(ConnectionHandler handler);
   // Waits for every connection.
   ~ConnectionPool();
 
-  // Plays the script on `channel` on a new thread.
+  // Serves `channel` on a new thread.
   void start(std::unique_ptr<Channel> channel);
-  // Plays the script on `channel` on this thread.
+  // Serves `channel` on this thread.
   void run_here(Channel& channel);
-  // Waits for every connection started; true when all completed the script.
+  // Waits for every connection started; true when all went as they should.
   bool wait_all();
 
  private:
@@ -43,13 +36,12 @@ class ConnectionPool {
     bool finished = false;
   };
 
-  void play_one(Channel& channel, std::uint64_t number);
+  std::uint64_t next_number();
+  void serve_one(Channel& channel, std::uint64_t number);
   void reap_finished();
 
-  const script::Script& script_;
-  PlayOptions options_;
-  Reporting reporting_;
-  std::mutex mutex_;  // guards everything below and the report streams
+  ConnectionHandler handler_;
+  std::mutex mutex_;  // guards everything below
   std::uint64_t started_ = 0;
   bool all_passed_ = true;
   std::list<Running> running_;

@@ -1,13 +1,17 @@
-// nbdref-mock: plays a scripted NBD server for the clients that connect.
+// nbdref-mock: plays a scripted NBD server for the clients that connect, or
+// relays them to a real server and records both sides (--relay).
 #include <csignal>
+#include <filesystem>
 #include <fstream>
 #include <iostream>
 #include <memory>
 #include <sstream>
 
 #include "command_line.hpp"
+#include "connection_handlers.hpp"
 #include "connection_pool.hpp"
 #include "listening_socket.hpp"
+#include "relay/relay_target.hpp"
 #include "script/parser.hpp"
 #include "script/printer.hpp"
 #include "script_help.hpp"
@@ -28,17 +32,9 @@ std::string read_file(const std::string& path) {
   return text.str();
 }
 
-int serve(const cli::Invocation& inv, const script::Script& script) {
-  std::unique_ptr<std::ofstream> transcript_file;
-  std::ostream* transcript = nullptr;
-  if (inv.transcript_path == "-") {
-    transcript = &std::cerr;
-  } else if (!inv.transcript_path.empty()) {
-    transcript_file = std::make_unique<std::ofstream>(inv.transcript_path);
-    if (!*transcript_file) throw cli::UsageError("cannot write " + inv.transcript_path);
-    transcript = transcript_file.get();
-  }
-  cli::ConnectionPool pool(script, inv.timeout, {&std::cerr, transcript, inv.transcript_bytes});
+// Accepts connections as the command line says and serves each with `handler`.
+int serve(const cli::Invocation& inv, const cli::ConnectionHandler& handler) {
+  cli::ConnectionPool pool(handler);
 
   if (inv.listen == cli::Listen::Stdin) {
     FdChannel channel(STDIN_FILENO, STDOUT_FILENO, false);
@@ -71,20 +67,7 @@ int serve(const cli::Invocation& inv, const script::Script& script) {
   return pool.wait_all() ? 0 : EXIT_CLIENT_FAILED;
 }
 
-int run(int argc, char** argv) {
-  const cli::Invocation inv =
-      cli::parse_command_line(std::span<const char* const>(argv, static_cast<std::size_t>(argc)),
-                              cli::ListeningSocket::systemd_passed_one());
-  switch (inv.action) {
-    case cli::Action::Help:
-      std::cout << cli::help_text();
-      return 0;
-    case cli::Action::HelpScript:
-      std::cout << cli::script_help_text();
-      return 0;
-    default:
-      break;
-  }
+int play_script(const cli::Invocation& inv) {
   const auto script = script::parse_script(read_file(inv.script_path));
   if (!script) {
     std::cerr << "nbdref-mock: " << script.error().describe(inv.script_path) << '\n';
@@ -98,7 +81,57 @@ int run(int argc, char** argv) {
     std::cout << script::print_script(*script);
     return 0;
   }
-  return serve(inv, *script);
+  std::unique_ptr<std::ofstream> transcript_file;
+  std::ostream* transcript = nullptr;
+  if (inv.transcript_path == "-") {
+    transcript = &std::cerr;
+  } else if (!inv.transcript_path.empty()) {
+    transcript_file = std::make_unique<std::ofstream>(inv.transcript_path);
+    if (!*transcript_file) throw cli::UsageError("cannot write " + inv.transcript_path);
+    transcript = transcript_file.get();
+  }
+  cli::ScriptConnections connections(*script, inv.timeout,
+                                     {&std::cerr, transcript, inv.transcript_bytes});
+  return serve(inv, [&](Channel& channel, std::uint64_t number) {
+    return connections.play(channel, number);
+  });
+}
+
+int relay_to_server(const cli::Invocation& inv) {
+  auto target = relay::parse_relay_target(inv.relay_target);
+  if (!target) throw cli::UsageError("--relay: " + target.error());
+  relay::RelayOptions options;
+  options.target = std::move(*target);
+  options.record_dir = inv.record_dir;
+  if (!options.record_dir.empty()) {
+    std::error_code ec;
+    std::filesystem::create_directories(options.record_dir, ec);
+    if (ec) {
+      throw cli::UsageError("--record: cannot create " + options.record_dir + ": " + ec.message());
+    }
+  }
+  cli::RelayConnections connections(std::move(options), std::cerr);
+  return serve(inv, [&](Channel& channel, std::uint64_t number) {
+    return connections.relay(channel, number);
+  });
+}
+
+int run(int argc, char** argv) {
+  const cli::Invocation inv =
+      cli::parse_command_line(std::span<const char* const>(argv, static_cast<std::size_t>(argc)),
+                              cli::ListeningSocket::systemd_passed_one());
+  switch (inv.action) {
+    case cli::Action::Help:
+      std::cout << cli::help_text();
+      return 0;
+    case cli::Action::HelpScript:
+      std::cout << cli::script_help_text();
+      return 0;
+    case cli::Action::Relay:
+      return relay_to_server(inv);
+    default:
+      return play_script(inv);
+  }
 }
 
 }  // namespace

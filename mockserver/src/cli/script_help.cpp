@@ -2,10 +2,14 @@
 
 #include <sstream>
 
+#include "script/serve_fault.hpp"
 #include "script/vocabulary.hpp"
 
 namespace nbdref::mock::cli {
 namespace {
+
+// Keys with more words than this list them in a section of their own.
+constexpr std::size_t MAX_WORDS_INLINE = 8;
 
 const char* type_name(const script::ValueSpec& spec) {
   using script::ValueType;
@@ -38,7 +42,9 @@ std::string script_help_text() {
         << '\n';
     for (const script::KeySpec& key : form.keys) {
       std::string left = "      " + std::string(key.key) + "=";
-      if (key.value.type == script::ValueType::Word) {
+      if (key.value.words.size() > MAX_WORDS_INLINE) {
+        left += "NAME";
+      } else if (key.value.type == script::ValueType::Word) {
         std::string words;
         for (auto w : key.value.words) words += (words.empty() ? "" : "|") + std::string(w);
         left += words;
@@ -48,6 +54,10 @@ std::string script_help_text() {
       out << left << std::string(left.size() < 34 ? 34 - left.size() : 1, ' ') << key.meaning
           << '\n';
     }
+  }
+  out << "\nFaults (serve fault=NAME): each breaks one server rule, named by its clause id\n";
+  for (const script::ServeFaultSpec& f : script::serve_faults()) {
+    out << "\n  " << f.name << " [" << f.clause << "]\n      " << f.breaks << '\n';
   }
   out << "\nValues: 42, 0x2a, 64K/1M/2G; protocol names joined by | (HAS_FLAGS|SEND_FLUSH);\n"
          "\"text\" with \\n \\t \\\" \\\\ \\xHH; bytes as hex:00ff, \"text\" or zeros:N; "

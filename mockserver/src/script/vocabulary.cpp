@@ -4,6 +4,7 @@
 #include <cctype>
 #include <stdexcept>
 
+#include "script/serve_fault.hpp"
 #include "wire/constants.hpp"
 
 namespace nbdref::mock::script {
@@ -387,7 +388,10 @@ std::vector<FormSpec> build_forms() {
                 {"info", BOOL, "answer NBD_OPT_INFO and NBD_OPT_GO (default yes)"},
                 {"fixed-newstyle", BOOL, "greet with FIXED_NEWSTYLE (default yes)"},
                 {"no-zeroes", BOOL, "greet with NO_ZEROES (default yes)"},
-                {"oldstyle", BOOL, "greet oldstyle (default no)"}},
+                {"oldstyle", BOOL, "greet oldstyle (default no)"},
+                {"fault",
+                 {ValueType::Word, Symbols::None, serve_fault_names()},
+                 "break one server rule on purpose (default none; see Faults below)"}},
                Role::Control,
                true,
                "hand the rest of the connection to the RAM-disk server, with the exports of "

@@ -9,6 +9,28 @@ namespace nbdref::mock {
 namespace {
 
 using namespace wire;
+using script::ServeFault;
+
+// Command types this server knows.
+bool known_command(std::uint16_t type) {
+  switch (type) {
+    case NBD_CMD_READ:
+    case NBD_CMD_WRITE:
+    case NBD_CMD_FLUSH:
+    case NBD_CMD_TRIM:
+    case NBD_CMD_CACHE:
+    case NBD_CMD_WRITE_ZEROES:
+    case NBD_CMD_BLOCK_STATUS:
+      return true;
+    default:
+      return false;
+  }
+}
+
+// Every command flag the protocol defines.
+constexpr std::uint16_t KNOWN_COMMAND_FLAGS = NBD_CMD_FLAG_FUA | NBD_CMD_FLAG_NO_HOLE |
+                                              NBD_CMD_FLAG_DF | NBD_CMD_FLAG_REQ_ONE |
+                                              NBD_CMD_FLAG_FAST_ZERO | NBD_CMD_FLAG_PAYLOAD_LEN;
 
 // base:allocation's status bits (proto.md "base:allocation metadata context").
 constexpr std::uint32_t NBD_STATE_HOLE = 1u << 0;
@@ -48,6 +70,18 @@ std::uint64_t CommandHandler::payload_limit() const {
 tl::expected<PayloadPlan, std::string> CommandHandler::begin(const RequestHeader& h) {
   request_ = h;
   PayloadPlan plan;
+  if (!known_command(h.type) && faulty(ServeFault::UnknownCommandDisconnects)) {
+    return tl::unexpected("sent " + describe_command(h.type) + ", which this server does not know");
+  }
+  if (h.length == 0 && h.type != NBD_CMD_FLUSH && faulty(ServeFault::ZeroLengthDisconnects)) {
+    return tl::unexpected("sent a zero-length " + describe_command(h.type));
+  }
+  if (h.type == NBD_CMD_WRITE && h.length > payload_limit() &&
+      faulty(ServeFault::OversizedWriteDisconnects)) {
+    return tl::unexpected("sent NBD_CMD_WRITE with " + std::to_string(h.length) +
+                          " bytes, more than the maximum payload " +
+                          std::to_string(payload_limit()));
+  }
   if (setup_.extended_requests()) {
     if (h.flags & NBD_CMD_FLAG_PAYLOAD_LEN) {
       plan.length = h.length;
@@ -88,18 +122,12 @@ std::optional<CommandHandler::Failure> CommandHandler::check(const RequestHeader
       {NBD_CMD_WRITE_ZEROES, NBD_FLAG_SEND_WRITE_ZEROES, "C-TX-031"},
       {NBD_CMD_CACHE, NBD_FLAG_SEND_CACHE, "C-TX-010"},
   };
-  switch (h.type) {
-    case NBD_CMD_READ:
-    case NBD_CMD_WRITE:
-    case NBD_CMD_FLUSH:
-    case NBD_CMD_TRIM:
-    case NBD_CMD_CACHE:
-    case NBD_CMD_WRITE_ZEROES:
-    case NBD_CMD_BLOCK_STATUS:
-      break;
-    default:
-      // S-ERR-011: an unknown command fails; the connection stays usable.
-      return Failure{NBD_EINVAL, name + " is not a command this server knows"};
+  if (!known_command(h.type)) {
+    // S-ERR-011: an unknown command fails; the connection stays usable.
+    // S-ERR-015 broken by unknown-command-enosys: 38 is no NBD error value.
+    constexpr std::uint32_t HOST_ENOSYS = 38;
+    return Failure{faulty(ServeFault::UnknownCommandEnosys) ? HOST_ENOSYS : NBD_EINVAL,
+                   name + " is not a command this server knows"};
   }
   for (const auto& f : FEATURES) {
     if (h.type == f.type && !setup_.has(f.flag)) {
@@ -112,9 +140,11 @@ std::optional<CommandHandler::Failure> CommandHandler::check(const RequestHeader
                    "NBD_CMD_BLOCK_STATUS without a selected metadata context [C-BS-002]"};
   }
   if (auto f = check_flags(h)) return f;
-  if (writes(h.type) && setup_.exported.config.read_only) {
+  if (writes(h.type) && setup_.exported.config.read_only &&
+      !faulty(ServeFault::ReadOnlyWritesAllowed)) {
     // S-TX-017, S-ERR-008, S-ERR-002.
-    return Failure{NBD_EPERM, name + ": the export is read-only"};
+    return Failure{faulty(ServeFault::ReadOnlyEinval) ? NBD_EINVAL : NBD_EPERM,
+                   name + ": the export is read-only"};
   }
   if (h.type == NBD_CMD_FLUSH) {
     if (h.offset != 0 || h.length != 0) {
@@ -134,7 +164,7 @@ std::optional<CommandHandler::Failure> CommandHandler::check_flags(const Request
       return Failure{NBD_EINVAL,
                      name + " with NBD_CMD_FLAG_PAYLOAD_LEN in a compact request [X-C-001]"};
     }
-    if (h.type != NBD_CMD_WRITE) {
+    if (h.type != NBD_CMD_WRITE && !faulty(ServeFault::PayloadLenOnReadAccepted)) {
       // X-S-030, X-S-040: the payload was consumed and dropped.
       return Failure{NBD_EINVAL, name + " has no payload form on this server [X-S-030]"};
     }
@@ -143,14 +173,16 @@ std::optional<CommandHandler::Failure> CommandHandler::check_flags(const Request
   }
   // S-TX-025: FUA goes with any command once advertised.
   std::uint16_t allowed = NBD_CMD_FLAG_PAYLOAD_LEN;
-  if (setup_.has(NBD_FLAG_SEND_FUA)) allowed |= NBD_CMD_FLAG_FUA;
+  if (setup_.has(NBD_FLAG_SEND_FUA) && (writes(h.type) || !faulty(ServeFault::FuaOnlyOnWrites))) {
+    allowed |= NBD_CMD_FLAG_FUA;
+  }
   switch (h.type) {
     case NBD_CMD_READ:
       if (setup_.has(NBD_FLAG_SEND_DF)) allowed |= NBD_CMD_FLAG_DF;
       break;
     case NBD_CMD_WRITE_ZEROES:
       // S-TX-027: NO_HOLE comes with write zeroes; S-TX-060: FAST_ZERO only if advertised.
-      allowed |= NBD_CMD_FLAG_NO_HOLE;
+      if (!faulty(ServeFault::NoHoleRefused)) allowed |= NBD_CMD_FLAG_NO_HOLE;
       if (setup_.has(NBD_FLAG_SEND_FAST_ZERO)) allowed |= NBD_CMD_FLAG_FAST_ZERO;
       break;
     case NBD_CMD_BLOCK_STATUS:
@@ -159,7 +191,10 @@ std::optional<CommandHandler::Failure> CommandHandler::check_flags(const Request
     default:
       break;
   }
-  if (const std::uint16_t stray = h.flags & ~allowed; stray != 0) {
+  std::uint16_t stray = h.flags & ~allowed;
+  if (faulty(ServeFault::UnknownCommandFlagsIgnored)) stray &= KNOWN_COMMAND_FLAGS;
+  if (faulty(ServeFault::InapplicableFlagsIgnored)) stray &= ~KNOWN_COMMAND_FLAGS;
+  if (stray != 0) {
     // S-ERR-012, S-ERR-013, S-TX-049.
     return Failure{NBD_EINVAL, name + " does not take " + describe_command_flags(stray) +
                                    " on this export [C-TX-015]"};
@@ -170,16 +205,27 @@ std::optional<CommandHandler::Failure> CommandHandler::check_flags(const Request
 std::optional<CommandHandler::Failure> CommandHandler::check_range(const RequestHeader& h) const {
   const auto& config = setup_.exported.config;
   const auto sizes = config.block_sizes();
-  if (sizes.minimum > 1 && (h.offset % sizes.minimum != 0 || h.length % sizes.minimum != 0)) {
+  if (sizes.minimum > 1 && (h.offset % sizes.minimum != 0 || h.length % sizes.minimum != 0) &&
+      !faulty(ServeFault::UnalignedAccepted)) {
     // S-SZ-020, S-ERR-007.
     return Failure{NBD_EINVAL, range_text(h) + " is not aligned to the minimum block size " +
                                    std::to_string(sizes.minimum) + " [C-SZ-010]"};
   }
   if (h.offset > config.size || h.length > config.size - h.offset) {
     // S-ERR-003, S-ERR-001: writes past the end lack space; the rest are invalid
-    // (S-ERR-005, S-ERR-006, S-BS-059).
-    const bool write = h.type == NBD_CMD_WRITE || h.type == NBD_CMD_WRITE_ZEROES;
-    return Failure{write ? NBD_ENOSPC : NBD_EINVAL,
+    // (S-ERR-005, S-ERR-006, S-BS-059). The faults break one of these each.
+    if (h.type == NBD_CMD_TRIM && faulty(ServeFault::TrimPastEndSucceeds)) return std::nullopt;
+    if (h.type == NBD_CMD_BLOCK_STATUS && h.offset < config.size &&
+        faulty(ServeFault::BlockStatusPastEndClamped)) {
+      return std::nullopt;
+    }
+    const bool write =
+        (h.type == NBD_CMD_WRITE && !faulty(ServeFault::WritePastEndEinval)) ||
+        (h.type == NBD_CMD_WRITE_ZEROES && !faulty(ServeFault::WriteZeroesPastEndEinval));
+    const bool read_eio = h.type == NBD_CMD_READ && faulty(ServeFault::ReadPastEndEio);
+    return Failure{write      ? NBD_ENOSPC
+                   : read_eio ? NBD_EIO
+                              : NBD_EINVAL,
                    range_text(h) + " reaches past the export size " + std::to_string(config.size) +
                        " [C-SZ-012]"};
   }
@@ -218,7 +264,7 @@ std::optional<CommandHandler::Failure> CommandHandler::check_range(const Request
 }
 
 void CommandHandler::finish(Bytes payload, std::vector<std::uint8_t>& out) {
-  ReplyWriter w(setup_.replies, out);
+  ReplyWriter w(setup_.replies, out, setup_.fault);
   if (failure_) {
     w.error(request_, failure_->error, failure_->message);
     return;
@@ -230,12 +276,22 @@ void CommandHandler::finish(Bytes payload, std::vector<std::uint8_t>& out) {
       read(w);
       return;
     case NBD_CMD_WRITE:
-      disk.write(h.offset, payload);
+      if (!faulty(ServeFault::WritesDropped)) disk.write(h.offset, payload);
       break;
     case NBD_CMD_TRIM:
-      disk.trim(h.offset, h.length);
+      if (faulty(ServeFault::TrimFails)) {
+        w.error(h, NBD_EIO, "trimming failed");
+        return;
+      }
+      // Clamped to the disk: only trim-past-end-succeeds lets such a trim through.
+      if (h.offset < disk.size()) disk.trim(h.offset, std::min(h.length, disk.size() - h.offset));
       break;
     case NBD_CMD_WRITE_ZEROES:
+      if (faulty(ServeFault::WriteZeroesEnotsup) && !(h.flags & NBD_CMD_FLAG_FAST_ZERO)) {
+        w.error(h, NBD_ENOTSUP, "zeroing is not supported");
+        return;
+      }
+      if (faulty(ServeFault::WriteZeroesIgnored)) break;
       if ((h.flags & NBD_CMD_FLAG_FAST_ZERO) && (h.flags & NBD_CMD_FLAG_NO_HOLE)) {
         // S-TX-028: filling allocated pages with zeroes is no faster than
         // writing them, so the fast request fails at once and changes
@@ -248,6 +304,10 @@ void CommandHandler::finish(Bytes payload, std::vector<std::uint8_t>& out) {
     case NBD_CMD_BLOCK_STATUS:
       block_status(w);
       return;
+    case NBD_CMD_CACHE:
+      // Nothing to do, as for FLUSH below; S-TX-046 broken by cache-zeroes.
+      if (faulty(ServeFault::CacheZeroes)) disk.zero(h.offset, h.length, false);
+      break;
     default:
       // FLUSH and CACHE: RAM is as durable and as fast as it gets, and every
       // connection sees every write at once (S-TX-021).
@@ -280,7 +340,12 @@ void CommandHandler::read(ReplyWriter& w) {
     // unless the whole range is a hole.
     const auto first = disk.extents(h.offset, h.length, 1);
     const bool hole = first.front().state == ExtentState::Hole && first.front().length == h.length;
-    pieces.push_back({h.offset, h.length, hole});
+    if (faulty(ServeFault::DfFragmented) && h.length > 1) {
+      pieces.push_back({h.offset, h.length / 2, false});
+      pieces.push_back({h.offset + h.length / 2, h.length - h.length / 2, false});
+    } else {
+      pieces.push_back({h.offset, h.length, hole});
+    }
   } else {
     // Holes for unallocated stretches, data for allocated ones, each data
     // chunk within the maximum payload (S-SR-017).
@@ -295,14 +360,27 @@ void CommandHandler::read(ReplyWriter& w) {
       pos += e.length;
     }
     std::vector<Piece> split;
+    bool split_first_data = faulty(ServeFault::ReadChunksUnaligned);
     for (const auto& p : pieces) {
+      // S-SR-045 broken by read-holes-omitted: the holes go unreported.
+      if (p.hole && faulty(ServeFault::ReadHolesOmitted)) continue;
       for (std::uint64_t done = 0; done < p.length;) {
-        const std::uint64_t n = p.hole ? p.length : std::min(p.length - done, payload_limit());
+        std::uint64_t n = p.hole ? p.length : std::min(p.length - done, payload_limit());
+        // S-SR-040 broken by read-chunks-unaligned.
+        constexpr std::uint64_t UNALIGNED_SPLIT = 100;
+        if (!p.hole && split_first_data) {
+          n = std::min(n, UNALIGNED_SPLIT);
+          split_first_data = false;
+        }
         split.push_back({p.offset + done, n, p.hole});
         done += n;
       }
     }
     pieces = std::move(split);
+    if (pieces.empty()) {
+      w.done(h);
+      return;
+    }
   }
   // S-SR-045: the pieces cover the request; the last one carries DONE, as
   // nothing can fail after it (S-SR-009).
@@ -320,13 +398,28 @@ void CommandHandler::read(ReplyWriter& w) {
 void CommandHandler::block_status(ReplyWriter& w) {
   const auto& h = request_;
   // S-BS-040: one extent for REQ_ONE; S-BS-046: never more than 2^20.
-  const std::size_t max = (h.flags & NBD_CMD_FLAG_REQ_ONE) ? 1 : MAX_BLOCK_STATUS_DESCRIPTORS;
+  const bool one = (h.flags & NBD_CMD_FLAG_REQ_ONE) && !faulty(ServeFault::ReqOneIgnored);
+  const std::size_t max = one ? 1 : MAX_BLOCK_STATUS_DESCRIPTORS;
+  const RamDisk& disk = *setup_.exported.disk;
+  // Only block-status-past-end-clamped lets a request reach past the end.
+  const std::uint64_t length = std::min(h.length, disk.size() - h.offset);
   // Extents stay inside the request (S-BS-043), start at its offset
   // (S-BS-050), follow page boundaries -- multiples of the minimum block
   // size (X-S-041) -- and merge equal neighbours (S-BS-052).
   std::vector<BlockDescriptor> descriptors;
-  for (const auto& e : setup_.exported.disk->extents(h.offset, h.length, max)) {
-    descriptors.push_back({e.length, allocation_status(e.state)});
+  for (const auto& e : disk.extents(h.offset, length, max)) {
+    std::uint32_t status = allocation_status(e.state);
+    // S-BS-018 broken by allocation-unknown-flag.
+    if (faulty(ServeFault::AllocationUnknownFlag)) status |= 1u << 2;
+    // S-BS-052 broken by extents-not-merged: split in two, 4 KiB aligned.
+    constexpr std::uint64_t SPLIT_ALIGNMENT = 4096;
+    const std::uint64_t half = e.length / 2 / SPLIT_ALIGNMENT * SPLIT_ALIGNMENT;
+    if (faulty(ServeFault::ExtentsNotMerged) && !one && half > 0 && descriptors.size() + 2 <= max) {
+      descriptors.push_back({half, status});
+      descriptors.push_back({e.length - half, status});
+      continue;
+    }
+    descriptors.push_back({e.length, status});
   }
   // S-BS-001: one chunk for the one selected context.
   w.block_status(h, *setup_.allocation_context, descriptors, true);

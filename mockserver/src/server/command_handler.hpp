@@ -56,6 +56,7 @@ class CommandHandler {
   // Largest payload accepted: the advertised (or default) maximum, held to
   // MAX_HELD_PAYLOAD.
   std::uint64_t payload_limit() const;
+  bool faulty(script::ServeFault fault) const { return setup_.fault == fault; }
 
   TransmissionSetup setup_;
   wire::RequestHeader request_;     // the request being served

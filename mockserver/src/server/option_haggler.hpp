@@ -5,6 +5,7 @@
 
 #include <cstdint>
 #include <optional>
+#include <span>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -13,6 +14,7 @@
 #include "server/serve_config.hpp"
 #include "server/transmission_setup.hpp"
 #include "wire/bytes.hpp"
+#include "wire/option_reply.hpp"
 
 namespace nbdref::mock {
 
@@ -37,6 +39,8 @@ class OptionHaggler {
   // Answers `option`, whose whole data is `data`, and returns how the
   // session goes on. Never fails: a refusal is an error reply.
   OptionOutcome handle(std::uint32_t option, wire::Bytes data);
+  // Whether `option` is one this server implements.
+  static bool knows(std::uint32_t option);
 
  private:
   OptionOutcome export_name(wire::Bytes data);
@@ -46,7 +50,13 @@ class OptionHaggler {
   void extended_headers(wire::Bytes data);
   void meta_context(std::uint32_t option, wire::Bytes data);
 
+  bool faulty(script::ServeFault fault) const { return config_.fault == fault; }
   void reply(std::uint32_t option, std::uint32_t type, wire::Bytes payload = {});
+  void meta_context_reply(std::uint32_t option, std::uint32_t id, std::string_view name);
+  // The refusal the server's fault gives these meta context queries, if any.
+  std::optional<std::string> faulty_query(std::span<const std::string_view> queries) const;
+  // One NBD_REP_INFO.
+  void info_reply(std::uint32_t option, const wire::InfoReply& item);
   // An error reply with a message for the user (S-OPT-027).
   void refuse(std::uint32_t option, std::uint32_t type, std::string_view message);
 

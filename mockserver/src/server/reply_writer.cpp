@@ -7,15 +7,17 @@
 namespace nbdref::mock {
 
 using namespace wire;
+using script::ServeFault;
 
 void ReplyWriter::chunk_header(const RequestHeader& req, bool last, std::uint16_t type,
                                std::uint64_t length) {
   // S-SR-014: DONE on the final chunk only; S-TX-002: the cookie echoed as is.
-  ChunkHeader h{static_cast<std::uint16_t>(last ? NBD_REPLY_FLAG_DONE : 0), type, req.cookie,
-                req.offset, length};
-  Writer w(out_);
   // X-S-006: the extended header repeats the request's offset.
-  if (extended()) {
+  const std::uint64_t offset = fault_ == ServeFault::ExtendedReplyOffsetZero ? 0 : req.offset;
+  ChunkHeader h{static_cast<std::uint16_t>(last ? NBD_REPLY_FLAG_DONE : 0), type, req.cookie,
+                offset, length};
+  Writer w(out_);
+  if (extended() && fault_ != ServeFault::ExtendedHeadersCompactReplies) {
     encode_extended_reply_header(h, w);
   } else {
     encode_structured_reply_header(h, w);
@@ -37,7 +39,10 @@ void ReplyWriter::done(const RequestHeader& req) {
 
 void ReplyWriter::error(const RequestHeader& req, std::uint32_t error, std::string_view message) {
   Writer w(out_);
-  if (!chunks()) {
+  // S-SR-005 broken by errors-as-simple-replies, where simple replies are
+  // allowed: not for reads (S-SR-004) nor with extended headers (X-S-004).
+  const bool simple_allowed = !extended() && req.type != NBD_CMD_READ;
+  if (!chunks() || (simple_allowed && fault_ == ServeFault::ErrorsAsSimpleReplies)) {
     encode_simple_reply({error, req.cookie}, w);
     return;
   }

@@ -9,6 +9,7 @@
 #include <string_view>
 #include <vector>
 
+#include "script/serve_fault.hpp"
 #include "wire/chunk.hpp"
 #include "wire/request.hpp"
 
@@ -22,7 +23,10 @@ enum class ReplyStyle {
 
 class ReplyWriter {
  public:
-  ReplyWriter(ReplyStyle style, std::vector<std::uint8_t>& out) : style_(style), out_(out) {}
+  // `fault` may break a rule of replies on purpose (script/serve_fault.hpp).
+  ReplyWriter(ReplyStyle style, std::vector<std::uint8_t>& out,
+              script::ServeFault fault = script::ServeFault::None)
+      : style_(style), out_(out), fault_(fault) {}
 
   bool chunks() const { return style_ != ReplyStyle::Simple; }
   bool extended() const { return style_ == ReplyStyle::Extended; }
@@ -56,6 +60,7 @@ class ReplyWriter {
 
   ReplyStyle style_;
   std::vector<std::uint8_t>& out_;
+  script::ServeFault fault_;
 };
 
 }  // namespace nbdref::mock

@@ -81,6 +81,13 @@ std::optional<std::string> config_problem(const ServeConfig& config) {
   if (config.extended_headers && !config.info_and_go) {
     return "a server offering extended headers must support NBD_OPT_GO [X-S-025]";
   }
+  using script::ServeFault;
+  if (config.fault == ServeFault::OldstyleHandshakeFlags && !config.oldstyle) {
+    return "fault oldstyle-handshake-flags needs oldstyle=yes";
+  }
+  if (config.fault == ServeFault::AcceptUnofferedNoZeroes && config.no_zeroes) {
+    return "fault accept-unoffered-no-zeroes needs no-zeroes=no";
+  }
   return std::nullopt;
 }
 

@@ -9,6 +9,7 @@
 #include <string_view>
 #include <vector>
 
+#include "script/serve_fault.hpp"
 #include "server/export_config.hpp"
 #include "server/ram_disk.hpp"
 
@@ -41,6 +42,8 @@ struct ServeConfig {
   // Longest option data accepted; a longer option ends the session as a
   // denial of service (S-HS-011).
   std::uint32_t max_option_length = 64 * 1024;
+  // The one server rule broken on purpose, if any (script/serve_fault.hpp).
+  script::ServeFault fault = script::ServeFault::None;
 
   // The export `name` selects, or nullptr. The empty name selects the
   // default export: one named "" if there is one, else the first export.

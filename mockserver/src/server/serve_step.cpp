@@ -79,6 +79,10 @@ Result<ServeConfig> serve_config(const Step& step, const Conversation& c, Export
   TRY(fixed, a.boolean("fixed-newstyle", greeted & wire::NBD_FLAG_FIXED_NEWSTYLE));
   TRY(no_zeroes, a.boolean("no-zeroes", greeted & wire::NBD_FLAG_NO_ZEROES));
   TRY(oldstyle, a.boolean("oldstyle", false));
+  // The vocabulary lets only the fault table's names through.
+  const auto fault = script::serve_fault_named(a.word("fault").value_or("none"));
+  if (!fault) return fail_key(step, O::ScriptError, "fault", "is not a fault of --help-script");
+  cfg.fault = *fault;
   cfg.structured_replies = structured;
   cfg.extended_headers = extended;
   cfg.meta_contexts = meta;

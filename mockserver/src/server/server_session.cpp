@@ -7,10 +7,12 @@
 #include "wire/constants.hpp"
 #include "wire/handshake.hpp"
 #include "wire/limits.hpp"
+#include "wire/reply.hpp"
 
 namespace nbdref::mock {
 
 using namespace wire;
+using script::ServeFault;
 
 ServerSession::ServerSession(ServeConfig config) : config_(std::move(config)) {}
 
@@ -22,11 +24,17 @@ void ServerSession::start_with_greeting() {
   if (config_.oldstyle) {
     const auto& e = config_.exports.front();
     // S-HS-018: the upper 16 bits (handshake flags) stay zero.
-    encode_oldstyle_greeting({e.config.size, e.config.transmission_flags(false)}, w);
+    std::uint32_t flags = e.config.transmission_flags(false);
+    if (config_.fault == ServeFault::OldstyleHandshakeFlags) {
+      flags |= std::uint32_t{NBD_FLAG_FIXED_NEWSTYLE} << 16;
+    }
+    encode_oldstyle_greeting({e.config.size, flags}, w);
   } else {
     std::uint16_t flags = 0;
     if (config_.fixed_newstyle) flags |= NBD_FLAG_FIXED_NEWSTYLE;  // S-HS-014
     if (config_.no_zeroes) flags |= NBD_FLAG_NO_ZEROES;
+    // S-HS-016: bits 2-15 stay clear.
+    if (config_.fault == ServeFault::ReservedHandshakeFlag) flags |= 1u << 5;
     encode_newstyle_greeting({flags}, w);
   }
   start_after_greeting();
@@ -37,7 +45,7 @@ void ServerSession::start_after_greeting() {
   if (config_.oldstyle) {
     // Oldstyle has no options: the greeting described the first export.
     const auto& e = config_.exports.front();
-    enter_transmission(transmission_setup(e, e.config.name, Negotiation{}));
+    enter_transmission(transmission_setup(e, e.config.name, Negotiation{}, config_.fault));
     return;
   }
   phase_ = SessionPhase::Greeting;
@@ -59,7 +67,7 @@ bool ServerSession::start_in_transmission(std::string_view export_name, bool str
   if (!e || (allocation_context && !structured && !extended)) return false;
   negotiation_.structured_replies = structured;
   negotiation_.extended_headers = extended;
-  auto setup = transmission_setup(*e, export_name, negotiation_);
+  auto setup = transmission_setup(*e, export_name, negotiation_, config_.fault);
   setup.allocation_context = allocation_context;
   enter_transmission(std::move(setup));
   return true;
@@ -161,12 +169,13 @@ void ServerSession::on_client_flags() {
   in_.clear();
   const auto show = [&] { return "client flags " + describe_client_flags(flags); };
   // S-HS-004, S-HS-020: unknown or unoffered flags end the session.
-  if (flags & ~KNOWN_CLIENT_FLAGS)
+  if ((flags & ~KNOWN_CLIENT_FLAGS) && config_.fault != ServeFault::AcceptUnknownClientFlags)
     return violation("sent " + show() + " with unknown bits [C-HS-013]");
   if ((flags & NBD_FLAG_C_FIXED_NEWSTYLE) && !config_.fixed_newstyle) {
     return violation("sent " + show() + ", but fixed newstyle was not offered [S-HS-020]");
   }
-  if ((flags & NBD_FLAG_C_NO_ZEROES) && !config_.no_zeroes) {
+  if ((flags & NBD_FLAG_C_NO_ZEROES) && !config_.no_zeroes &&
+      config_.fault != ServeFault::AcceptUnofferedNoZeroes) {
     return violation("sent " + show() + ", but NBD_FLAG_NO_ZEROES was not offered [C-HS-012]");
   }
   negotiation_.client_flags = flags;
@@ -187,6 +196,10 @@ void ServerSession::on_option_header() {
                      std::to_string(config_.max_option_length) + " [S-HS-011]");
   }
   option_ = *h;
+  if (config_.fault == ServeFault::UnknownOptionDataUnread && !OptionHaggler::knows(h->option)) {
+    // S-INT-005 broken: refused, and its data left to be read as the next option.
+    option_.length = 0;
+  }
   if (option_.length == 0) {
     on_option_data();
   } else {
@@ -245,6 +258,10 @@ void ServerSession::on_request_header() {
                        " and length " + std::to_string(h->length) + " [C-TX-024]");
     }
     // S-TX-041: no reply; every earlier request was already answered (S-TX-040).
+    if (config_.fault == ServeFault::DiscAnswered) {
+      Writer w(out_);
+      encode_simple_reply({0, h->cookie}, w);
+    }
     ended_by_client_ = true;
     return end("the client sent NBD_CMD_DISC");
   }

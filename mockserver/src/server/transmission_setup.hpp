@@ -18,13 +18,16 @@ struct TransmissionSetup {
   ReplyStyle replies = ReplyStyle::Simple;
   // base:allocation's id when it was selected for this export.
   std::optional<std::uint32_t> allocation_context;
+  // The rule the server breaks on purpose (ServeConfig::fault).
+  script::ServeFault fault = script::ServeFault::None;
 
   bool extended_requests() const { return replies == ReplyStyle::Extended; }
   bool has(std::uint16_t flag) const { return (transmission_flags & flag) != 0; }
 };
 
-// The setup after NBD_OPT_GO or NBD_OPT_EXPORT_NAME chose `e` by `export_name`.
+// The setup after NBD_OPT_GO or NBD_OPT_EXPORT_NAME chose `e` by `export_name`,
+// for a server with `fault`.
 TransmissionSetup transmission_setup(const ServedExport& e, std::string_view export_name,
-                                     const Negotiation& n);
+                                     const Negotiation& n, script::ServeFault fault);
 
 }  // namespace nbdref::mock
