@@ -1,0 +1,654 @@
+// Checks of the transmission phase without structured replies (proto.md
+// "Transmission", "Request types", "Error values", "Transmission flags",
+// "Baseline"): reads, writes, flush, trim and write zeroes, the edges of
+// the export, read-only exports, unknown commands and flags, and
+// NBD_CMD_DISC. Checks that write use their own region of the export
+// (CheckContext::scratch_offset) and read every reply in full.
+#include <algorithm>
+#include <functional>
+
+#include "checks/areas.hpp"
+#include "checks/check_support.hpp"
+#include "probe/probe_error.hpp"
+#include "runner/check_context.hpp"
+#include "wire/constants.hpp"
+
+namespace nbdref::conform {
+namespace {
+
+using namespace wire;
+
+// Bytes each check reads or writes in its region.
+constexpr std::uint64_t kBlock = 4096;
+// A command type no version of the protocol defines.
+constexpr std::uint16_t kUnassignedCommand = 0x4e42;
+// A command flag bit no version of the protocol defines.
+constexpr std::uint16_t kUnassignedCommandFlag = 1u << 15;
+
+// Data no server would hold by chance: varies with the check and the offset.
+std::vector<std::uint8_t> pattern(std::size_t length, std::size_t seed) {
+  std::vector<std::uint8_t> out(length);
+  for (std::size_t i = 0; i < length; ++i) {
+    out[i] = static_cast<std::uint8_t>((i * 31 + seed * 7 + (i >> 9)) ^ 0xa5);
+  }
+  return out;
+}
+
+TransmissionReply round_trip(Probe& probe, std::uint16_t type, std::uint16_t flags,
+                             std::uint64_t offset, std::uint64_t length,
+                             std::span<const std::uint8_t> payload = {}) {
+  return probe.read_reply(probe.send_request(type, flags, offset, length, payload));
+}
+
+TransmissionReply write(Probe& probe, std::uint64_t offset, const std::vector<std::uint8_t>& data,
+                        std::uint16_t flags = 0) {
+  return round_trip(probe, NBD_CMD_WRITE, flags, offset, data.size(), data);
+}
+
+void require_flag(const OpenExport& e, std::uint16_t flag, const char* name) {
+  if (!(e.flags & flag)) {
+    throw CheckAbort{Status::NotApplicable, std::string("the export does not advertise ") + name};
+  }
+}
+
+void require_writable(const OpenExport& e) {
+  if (e.flags & NBD_FLAG_READ_ONLY) {
+    throw CheckAbort{Status::NotApplicable, "the export is read-only"};
+  }
+}
+
+void require_read_only(const OpenExport& e) {
+  if (!(e.flags & NBD_FLAG_READ_ONLY)) {
+    throw CheckAbort{Status::NotApplicable, "the export is writable"};
+  }
+}
+
+// An offset a little before the end of the export, so that kBlock bytes
+// from it reach past the end.
+std::uint64_t near_end(const OpenExport& e) {
+  return e.size >= 512 ? e.size - 512 : 0;
+}
+
+// A precondition the check needs: a request that must succeed for the check
+// to mean anything (writing its test data, say).
+void require_success(const TransmissionReply& reply, const std::string& what) {
+  if (reply.error() != 0) {
+    throw CheckAbort{Status::Error, what + " failed: " + reply.describe()};
+  }
+}
+
+bool is_defined_error(std::uint32_t error) {
+  switch (error) {
+    case NBD_EPERM:
+    case NBD_EIO:
+    case NBD_ENOMEM:
+    case NBD_EINVAL:
+    case NBD_ENOSPC:
+    case NBD_EOVERFLOW:
+    case NBD_ENOTSUP:
+    case NBD_ESHUTDOWN:
+      return true;
+    default:
+      return false;
+  }
+}
+
+// Judges the error of a request the server should refuse with `expected`.
+Outcome expect_error(CheckContext& ctx, const TransmissionReply& reply, std::uint32_t expected,
+                     const std::string& what, const std::string& required) {
+  if (reply.error() == expected) return ctx.pass();
+  return ctx.fail(what + " was answered with a " + reply.describe(), required);
+}
+
+// S-TX-001, S-TX-029, S-TX-031, S-SR-002, S-INT-008 (proto.md
+// "Transmission", "NBD_CMD_READ", "Baseline").
+Outcome read_simple(CheckContext& ctx) {
+  OpenExport e = ctx.open_export();
+  const TransmissionReply reply = round_trip(e.probe, NBD_CMD_READ, 0, 0, std::min(e.size, kBlock));
+  if (!reply.is_simple()) {
+    return ctx.fail("without structured replies negotiated, NBD_CMD_READ got a " + reply.describe(),
+                    "without structured replies every reply is a simple reply [S-TX-001, "
+                    "S-TX-029, S-SR-002]");
+  }
+  if (reply.error() != 0) {
+    return ctx.fail("NBD_CMD_READ of the export's start failed: " + reply.describe(),
+                    "every server implements NBD_CMD_READ [S-INT-008]");
+  }
+  return ctx.pass();
+}
+
+// S-TX-037, S-INT-008 (proto.md "NBD_CMD_WRITE", "Baseline").
+Outcome write_read_back(CheckContext& ctx) {
+  OpenExport e = ctx.open_export();
+  require_writable(e);
+  const std::uint64_t at = ctx.scratch_offset(e.size);
+  const auto data = pattern(kBlock, 1);
+  const TransmissionReply w = write(e.probe, at, data);
+  if (w.error() != 0) {
+    return ctx.fail("NBD_CMD_WRITE to a writable export failed: " + w.describe(),
+                    "every server implements NBD_CMD_WRITE [S-INT-008]");
+  }
+  const TransmissionReply r = round_trip(e.probe, NBD_CMD_READ, 0, at, kBlock);
+  require_success(r, "reading the data back");
+  if (r.data != data) {
+    return ctx.fail("NBD_CMD_READ after the NBD_CMD_WRITE reply returned other data",
+                    "a write is done before its reply: a later read returns the data "
+                    "[S-TX-037]");
+  }
+  return ctx.pass();
+}
+
+// S-INT-012 (proto.md "Maximum interoperability").
+Outcome flush_and_fua_offered(CheckContext& ctx) {
+  OpenExport e = ctx.open_export();
+  // The recommendation is for the safety of writes.
+  require_writable(e);
+  std::string missing;
+  if (!(e.flags & NBD_FLAG_SEND_FLUSH)) missing = "NBD_FLAG_SEND_FLUSH";
+  if (!(e.flags & NBD_FLAG_SEND_FUA))
+    missing += (missing.empty() ? "" : " and ") + std::string("NBD_FLAG_SEND_FUA");
+  if (!missing.empty()) {
+    return ctx.fail(
+        "transmission flags " + describe_transmission_flags(e.flags) + " lack " + missing,
+        "servers implement NBD_CMD_FLUSH and NBD_CMD_FLAG_FUA on writes [S-INT-012]");
+  }
+  return ctx.pass();
+}
+
+// S-TX-014 (proto.md "Transmission flags": a flag exposing a feature is set
+// only when the feature works).
+Outcome advertised_commands_work(CheckContext& ctx) {
+  OpenExport e = ctx.open_export();
+  const bool writable = !(e.flags & NBD_FLAG_READ_ONLY);
+  const std::uint64_t at = writable ? ctx.scratch_offset(e.size) : 0;
+  const std::string required = "a command whose flag is advertised works [S-TX-014]";
+  struct Trial {
+    std::uint16_t flag;
+    bool needs_write;
+    std::uint16_t type;
+    std::uint16_t command_flags;
+    const char* what;
+  };
+  const Trial trials[] = {
+      {NBD_FLAG_SEND_FLUSH, false, NBD_CMD_FLUSH, 0, "NBD_CMD_FLUSH"},
+      {NBD_FLAG_SEND_FUA, true, NBD_CMD_WRITE, NBD_CMD_FLAG_FUA, "NBD_CMD_WRITE with FUA"},
+      {NBD_FLAG_SEND_TRIM, true, NBD_CMD_TRIM, 0, "NBD_CMD_TRIM"},
+      {NBD_FLAG_SEND_WRITE_ZEROES, true, NBD_CMD_WRITE_ZEROES, 0, "NBD_CMD_WRITE_ZEROES"},
+  };
+  std::string tried;
+  for (const Trial& t : trials) {
+    if (!(e.flags & t.flag) || (t.needs_write && !writable)) continue;
+    const bool flush = t.type == NBD_CMD_FLUSH;
+    const auto data = pattern(kBlock, 2);
+    const TransmissionReply reply =
+        t.type == NBD_CMD_WRITE
+            ? write(e.probe, at, data, t.command_flags)
+            : round_trip(e.probe, t.type, t.command_flags, flush ? 0 : at, flush ? 0 : kBlock);
+    if (reply.error() != 0) {
+      return ctx.fail(std::string(t.what) + " failed although advertised: " + reply.describe(),
+                      required);
+    }
+    tried += (tried.empty() ? "" : ", ") + std::string(t.what);
+  }
+  if (tried.empty()) return ctx.not_applicable("no optional command is advertised");
+  return ctx.pass(tried);
+}
+
+// S-TX-051 (proto.md "NBD_CMD_WRITE_ZEROES").
+Outcome write_zeroes_reads_zero(CheckContext& ctx) {
+  OpenExport e = ctx.open_export();
+  require_writable(e);
+  require_flag(e, NBD_FLAG_SEND_WRITE_ZEROES, "NBD_FLAG_SEND_WRITE_ZEROES");
+  const std::uint64_t at = ctx.scratch_offset(e.size);
+  require_success(write(e.probe, at, pattern(kBlock, 3)), "writing the test data");
+  require_success(round_trip(e.probe, NBD_CMD_WRITE_ZEROES, 0, at, kBlock), "NBD_CMD_WRITE_ZEROES");
+  const TransmissionReply r = round_trip(e.probe, NBD_CMD_READ, 0, at, kBlock);
+  require_success(r, "reading the range back");
+  if (std::any_of(r.data.begin(), r.data.end(), [](std::uint8_t b) { return b != 0; })) {
+    return ctx.fail("the range read back holds nonzero bytes after NBD_CMD_WRITE_ZEROES",
+                    "after a successful NBD_CMD_WRITE_ZEROES the range reads as zeroes "
+                    "[S-TX-051]");
+  }
+  return ctx.pass();
+}
+
+// S-TX-025 (proto.md "Command flags": NBD_CMD_FLAG_FUA).
+Outcome fua_accepted_everywhere(CheckContext& ctx) {
+  OpenExport e = ctx.open_export();
+  require_flag(e, NBD_FLAG_SEND_FUA, "NBD_FLAG_SEND_FUA");
+  const std::string required =
+      "with NBD_FLAG_SEND_FUA advertised, NBD_CMD_FLAG_FUA is accepted on any command "
+      "[S-TX-025]";
+  const TransmissionReply read =
+      round_trip(e.probe, NBD_CMD_READ, NBD_CMD_FLAG_FUA, 0, std::min(e.size, kBlock));
+  if (read.error() == NBD_EINVAL) {
+    return ctx.fail("NBD_CMD_READ with FUA was refused: " + read.describe(), required);
+  }
+  if (e.flags & NBD_FLAG_SEND_FLUSH) {
+    const TransmissionReply flush = round_trip(e.probe, NBD_CMD_FLUSH, NBD_CMD_FLAG_FUA, 0, 0);
+    if (flush.error() == NBD_EINVAL) {
+      return ctx.fail("NBD_CMD_FLUSH with FUA was refused: " + flush.describe(), required);
+    }
+  }
+  return ctx.pass();
+}
+
+// S-TX-027 (proto.md "Command flags": NBD_CMD_FLAG_NO_HOLE).
+Outcome no_hole_accepted(CheckContext& ctx) {
+  OpenExport e = ctx.open_export();
+  require_writable(e);
+  require_flag(e, NBD_FLAG_SEND_WRITE_ZEROES, "NBD_FLAG_SEND_WRITE_ZEROES");
+  const TransmissionReply r = round_trip(e.probe, NBD_CMD_WRITE_ZEROES, NBD_CMD_FLAG_NO_HOLE,
+                                         ctx.scratch_offset(e.size), kBlock);
+  if (r.error() != 0) {
+    return ctx.fail("NBD_CMD_WRITE_ZEROES with NO_HOLE failed: " + r.describe(),
+                    "a server advertising NBD_FLAG_SEND_WRITE_ZEROES accepts NBD_CMD_FLAG_NO_HOLE "
+                    "[S-TX-027]");
+  }
+  return ctx.pass();
+}
+
+// S-TX-055 (proto.md "NBD_CMD_WRITE_ZEROES").
+Outcome zeroes_without_fast_zero(CheckContext& ctx) {
+  OpenExport e = ctx.open_export();
+  require_writable(e);
+  require_flag(e, NBD_FLAG_SEND_FAST_ZERO, "NBD_FLAG_SEND_FAST_ZERO");
+  const TransmissionReply r =
+      round_trip(e.probe, NBD_CMD_WRITE_ZEROES, 0, ctx.scratch_offset(e.size), kBlock);
+  if (r.error() == NBD_ENOTSUP) {
+    return ctx.fail("NBD_CMD_WRITE_ZEROES without FAST_ZERO failed with NBD_ENOTSUP",
+                    "without NBD_CMD_FLAG_FAST_ZERO, NBD_CMD_WRITE_ZEROES never fails with "
+                    "NBD_ENOTSUP [S-TX-055]");
+  }
+  return ctx.pass();
+}
+
+// S-ERR-005, S-SZ-020 (proto.md "Error values", "Size constraints").
+Outcome read_past_end(CheckContext& ctx) {
+  OpenExport e = ctx.open_export();
+  const TransmissionReply r = round_trip(e.probe, NBD_CMD_READ, 0, near_end(e), kBlock);
+  return expect_error(ctx, r, NBD_EINVAL, "NBD_CMD_READ past the end of the export",
+                      "a read past the end fails with NBD_EINVAL [S-ERR-005, S-SZ-020]");
+}
+
+// S-ERR-003 (proto.md "Error values").
+Outcome write_past_end(CheckContext& ctx) {
+  OpenExport e = ctx.open_export();
+  require_writable(e);
+  const TransmissionReply r = write(e.probe, near_end(e), pattern(kBlock, 4));
+  return expect_error(ctx, r, NBD_ENOSPC, "NBD_CMD_WRITE past the end of the export",
+                      "a write past the end fails with NBD_ENOSPC [S-ERR-003]");
+}
+
+// S-ERR-006 (proto.md "Error values").
+Outcome trim_past_end(CheckContext& ctx) {
+  OpenExport e = ctx.open_export();
+  require_writable(e);
+  require_flag(e, NBD_FLAG_SEND_TRIM, "NBD_FLAG_SEND_TRIM");
+  const TransmissionReply r = round_trip(e.probe, NBD_CMD_TRIM, 0, near_end(e), kBlock);
+  return expect_error(ctx, r, NBD_EINVAL, "NBD_CMD_TRIM past the end of the export",
+                      "a trim past the end fails with NBD_EINVAL [S-ERR-006]");
+}
+
+// S-ERR-001 (proto.md "NBD_CMD_WRITE_ZEROES").
+Outcome write_zeroes_past_end(CheckContext& ctx) {
+  OpenExport e = ctx.open_export();
+  require_writable(e);
+  require_flag(e, NBD_FLAG_SEND_WRITE_ZEROES, "NBD_FLAG_SEND_WRITE_ZEROES");
+  const TransmissionReply r = round_trip(e.probe, NBD_CMD_WRITE_ZEROES, 0, near_end(e), kBlock);
+  return expect_error(ctx, r, NBD_ENOSPC, "NBD_CMD_WRITE_ZEROES past the end of the export",
+                      "write zeroes past the end fails with NBD_ENOSPC [S-ERR-001]");
+}
+
+// S-TX-030, S-TX-036, S-TX-044, S-TX-050 (proto.md "Request types").
+Outcome zero_length_requests(CheckContext& ctx) {
+  OpenExport e = ctx.open_export();
+  const bool writable = !(e.flags & NBD_FLAG_READ_ONLY);
+  const std::uint64_t at = writable ? ctx.scratch_offset(e.size) : 0;
+  std::vector<std::pair<std::uint16_t, const char*>> commands = {{NBD_CMD_READ, "NBD_CMD_READ"}};
+  if (writable) {
+    commands.push_back({NBD_CMD_WRITE, "NBD_CMD_WRITE"});
+    if (e.flags & NBD_FLAG_SEND_TRIM) commands.push_back({NBD_CMD_TRIM, "NBD_CMD_TRIM"});
+    if (e.flags & NBD_FLAG_SEND_WRITE_ZEROES) {
+      commands.push_back({NBD_CMD_WRITE_ZEROES, "NBD_CMD_WRITE_ZEROES"});
+    }
+  }
+  for (const auto& command : commands) {
+    try {
+      round_trip(e.probe, command.first, 0, at, 0);
+    } catch (const ProbeError& err) {
+      if (err.kind() != ProbeError::Kind::Closed) throw;
+      return ctx.fail(
+          std::string("a zero-length ") + command.second + " made the server close the connection",
+          "zero-length requests do not make the server disconnect [S-TX-030, "
+          "S-TX-036, S-TX-044, S-TX-050]");
+    }
+  }
+  return ctx.pass();
+}
+
+// Sends a request the server should refuse with NBD_EINVAL, then checks
+// that the session goes on with a read.
+Outcome expect_einval_and_usable(CheckContext& ctx, std::uint16_t type, std::uint16_t flags,
+                                 const std::string& what, const std::string& required) {
+  OpenExport e = ctx.open_export();
+  TransmissionReply reply;
+  try {
+    reply = round_trip(e.probe, type, flags, 0, std::min(e.size, std::uint64_t{512}));
+  } catch (const ProbeError& err) {
+    if (err.kind() != ProbeError::Kind::Closed) throw;
+    return ctx.fail(what + " made the server close the connection", required);
+  }
+  if (reply.error() != NBD_EINVAL) {
+    return ctx.fail(what + " was answered with a " + reply.describe(), required);
+  }
+  require_success(round_trip(e.probe, NBD_CMD_READ, 0, 0, std::min(e.size, kBlock)),
+                  "the read after it");
+  return ctx.pass();
+}
+
+// S-ERR-011 (proto.md "Error values").
+Outcome unknown_command(CheckContext& ctx) {
+  return expect_einval_and_usable(ctx, kUnassignedCommand, 0, "an unknown command type",
+                                  "an unknown command fails with NBD_EINVAL and the connection "
+                                  "stays usable [S-ERR-011]");
+}
+
+// S-ERR-012 (proto.md "Error values").
+Outcome unknown_command_flag(CheckContext& ctx) {
+  return expect_einval_and_usable(ctx, NBD_CMD_READ, kUnassignedCommandFlag,
+                                  "NBD_CMD_READ with an unknown flag bit",
+                                  "an unknown command flag fails with NBD_EINVAL [S-ERR-012]");
+}
+
+// S-ERR-013 (proto.md "Error values").
+Outcome inapplicable_command_flag(CheckContext& ctx) {
+  return expect_einval_and_usable(ctx, NBD_CMD_READ, NBD_CMD_FLAG_REQ_ONE,
+                                  "NBD_CMD_READ with NBD_CMD_FLAG_REQ_ONE",
+                                  "a flag not documented for the command fails with NBD_EINVAL "
+                                  "[S-ERR-013]");
+}
+
+// S-ERR-015 (proto.md "Error values": the error field takes only the
+// defined values).
+Outcome error_values_defined(CheckContext& ctx) {
+  OpenExport e = ctx.open_export();
+  const bool writable = !(e.flags & NBD_FLAG_READ_ONLY);
+  const auto data = pattern(kBlock, 5);
+  // Requests a server refuses, the ones it might answer by disconnecting
+  // last: the clause judges the values of the errors that do come.
+  std::vector<std::function<TransmissionReply()>> requests = {
+      [&] { return round_trip(e.probe, NBD_CMD_READ, 0, near_end(e), kBlock); },
+      [&] { return writable ? write(e.probe, near_end(e), data) : TransmissionReply{}; },
+      [&] { return round_trip(e.probe, NBD_CMD_READ, kUnassignedCommandFlag, 0, 512); },
+      [&] { return round_trip(e.probe, kUnassignedCommand, 0, 0, 0); },
+  };
+  std::size_t errors = 0;
+  for (const auto& request : requests) {
+    TransmissionReply r;
+    try {
+      r = request();
+    } catch (const ProbeError& err) {
+      if (err.kind() != ProbeError::Kind::Closed) throw;
+      break;
+    }
+    if (r.error() == 0) continue;
+    ++errors;
+    if (!is_defined_error(r.error())) {
+      return ctx.fail("a request was refused with " + describe_nbd_error(r.error()),
+                      "error fields hold only the defined values 1, 5, 12, 22, 28, 75, 95, 108 "
+                      "[S-ERR-015]");
+    }
+  }
+  if (errors == 0) return ctx.not_applicable("the server refused none of the requests");
+  return ctx.pass();
+}
+
+// S-TX-041 (proto.md "NBD_CMD_DISC").
+Outcome disc_no_reply(CheckContext& ctx) {
+  OpenExport e = ctx.open_export();
+  e.probe.send_request(NBD_CMD_DISC, 0, 0, 0);
+  const ByteChannel::CloseWait wait = e.probe.channel().await_close(std::chrono::seconds(3));
+  const std::string required =
+      "NBD_CMD_DISC gets no reply; the server closes the connection [S-TX-041]";
+  if (!wait.bytes.empty()) {
+    return ctx.fail(
+        "the server sent " + std::to_string(wait.bytes.size()) + " bytes after NBD_CMD_DISC",
+        required);
+  }
+  if (!wait.closed) return ctx.fail("the connection stayed open after NBD_CMD_DISC", required);
+  return ctx.pass();
+}
+
+// S-TX-040 (proto.md "NBD_CMD_DISC": the server handles every outstanding
+// request before closing). A request counts as handled when the server
+// either does it (the data is there for a new connection) or answers it
+// with an error (nbdkit fails writes still queued with NBD_ESHUTDOWN, as
+// "Terminating the transmission phase" allows for a server shutting down);
+// dropping it silently is the failure.
+Outcome disc_completes_writes(CheckContext& ctx) {
+  if (!ctx.target().persistent()) {
+    return ctx.not_applicable("each connection starts its own server: data does not outlive it");
+  }
+  const auto data = pattern(kBlock, 6);
+  std::uint64_t at = 0;
+  {
+    OpenExport e = ctx.open_export();
+    require_writable(e);
+    at = ctx.scratch_offset(e.size);
+    // Other data first, so that what an earlier run left cannot pass for
+    // this run's write.
+    require_success(write(e.probe, at, pattern(kBlock, 60)), "writing the region's old data");
+    const auto request = e.probe.send_request(NBD_CMD_WRITE, 0, at, data.size(), data);
+    e.probe.send_request(NBD_CMD_DISC, 0, 0, 0);
+    try {
+      const TransmissionReply reply = e.probe.read_reply(request);
+      if (reply.error() != 0) {
+        return ctx.pass("the outstanding write was answered with " + reply.describe());
+      }
+      e.probe.channel().await_close(std::chrono::seconds(3));
+    } catch (const ProbeError& err) {
+      // Closed without a reply: the write must then have been done.
+      if (err.kind() != ProbeError::Kind::Closed) throw;
+    }
+  }
+  OpenExport again = ctx.open_export();
+  const TransmissionReply r = round_trip(again.probe, NBD_CMD_READ, 0, at, kBlock);
+  require_success(r, "reading the data back on a new connection");
+  if (r.data != data) {
+    return ctx.fail(
+        "a new connection reads other data than the NBD_CMD_WRITE sent just before "
+        "NBD_CMD_DISC, which got no error reply",
+        "on NBD_CMD_DISC the server handles every outstanding request (does it or "
+        "answers it) before closing [S-TX-040]");
+  }
+  return ctx.pass();
+}
+
+// S-TX-017 (proto.md "Transmission flags": NBD_FLAG_READ_ONLY).
+Outcome read_only_refuses_writes(CheckContext& ctx) {
+  OpenExport e = ctx.open_export();
+  require_read_only(e);
+  const std::uint64_t length = std::min(e.size, kBlock);
+  const TransmissionReply before = round_trip(e.probe, NBD_CMD_READ, 0, 0, length);
+  require_success(before, "reading the export's start");
+  std::vector<std::pair<std::uint16_t, const char*>> commands = {{NBD_CMD_WRITE, "NBD_CMD_WRITE"}};
+  if (e.flags & NBD_FLAG_SEND_TRIM) commands.push_back({NBD_CMD_TRIM, "NBD_CMD_TRIM"});
+  if (e.flags & NBD_FLAG_SEND_WRITE_ZEROES) {
+    commands.push_back({NBD_CMD_WRITE_ZEROES, "NBD_CMD_WRITE_ZEROES"});
+  }
+  const std::string required =
+      "on a read-only export every write-type request fails and the data stays [S-TX-017]";
+  const auto data = pattern(static_cast<std::size_t>(length), 7);
+  for (const auto& command : commands) {
+    const TransmissionReply r = command.first == NBD_CMD_WRITE
+                                    ? write(e.probe, 0, data)
+                                    : round_trip(e.probe, command.first, 0, 0, length);
+    if (r.error() == 0) {
+      return ctx.fail(std::string(command.second) + " on a read-only export succeeded", required);
+    }
+  }
+  const TransmissionReply after = round_trip(e.probe, NBD_CMD_READ, 0, 0, length);
+  require_success(after, "reading the export's start again");
+  if (after.data != before.data) {
+    return ctx.fail("the data changed although every write was refused", required);
+  }
+  return ctx.pass();
+}
+
+// S-ERR-008, S-ERR-002 (proto.md "Error values", "NBD_CMD_WRITE_ZEROES").
+Outcome read_only_eperm(CheckContext& ctx) {
+  OpenExport e = ctx.open_export();
+  require_read_only(e);
+  const std::uint64_t length = std::min(e.size, kBlock);
+  const std::string required =
+      "write, trim and write zeroes on a read-only export fail with NBD_EPERM [S-ERR-008, "
+      "S-ERR-002]";
+  const TransmissionReply w = write(e.probe, 0, pattern(static_cast<std::size_t>(length), 8));
+  if (w.error() != NBD_EPERM) return ctx.fail("NBD_CMD_WRITE got a " + w.describe(), required);
+  if (e.flags & NBD_FLAG_SEND_TRIM) {
+    const TransmissionReply t = round_trip(e.probe, NBD_CMD_TRIM, 0, 0, length);
+    if (t.error() != NBD_EPERM) return ctx.fail("NBD_CMD_TRIM got a " + t.describe(), required);
+  }
+  if (e.flags & NBD_FLAG_SEND_WRITE_ZEROES) {
+    const TransmissionReply z = round_trip(e.probe, NBD_CMD_WRITE_ZEROES, 0, 0, length);
+    if (z.error() != NBD_EPERM) {
+      return ctx.fail("NBD_CMD_WRITE_ZEROES got a " + z.describe(), required);
+    }
+  }
+  return ctx.pass();
+}
+
+}  // namespace
+
+void add_transmission_checks(Catalogue& c) {
+  const std::string area = "transmission";
+  c.add({"tx.read-simple",
+         area,
+         {"S-TX-001", "S-TX-029", "S-TX-031", "S-SR-002", "S-INT-008"},
+         Level::Must,
+         "without structured replies NBD_CMD_READ gets a simple reply with the data",
+         &read_simple});
+  c.add({"tx.write-read-back",
+         area,
+         {"S-TX-037", "S-INT-008"},
+         Level::Must,
+         "data written is read back after the write's reply",
+         &write_read_back});
+  c.add({"tx.flush-and-fua-offered",
+         area,
+         {"S-INT-012"},
+         Level::Should,
+         "a writable export offers NBD_CMD_FLUSH and NBD_CMD_FLAG_FUA",
+         &flush_and_fua_offered});
+  c.add({"tx.advertised-commands-work",
+         area,
+         {"S-TX-014"},
+         Level::MustNot,
+         "every advertised command (FLUSH, FUA writes, TRIM, WRITE_ZEROES) works",
+         &advertised_commands_work});
+  c.add({"tx.write-zeroes-reads-zero",
+         area,
+         {"S-TX-051"},
+         Level::Must,
+         "after NBD_CMD_WRITE_ZEROES the range reads as zeroes",
+         &write_zeroes_reads_zero});
+  c.add({"tx.fua-accepted-everywhere",
+         area,
+         {"S-TX-025"},
+         Level::Must,
+         "with NBD_FLAG_SEND_FUA, FUA on READ and FLUSH is accepted",
+         &fua_accepted_everywhere});
+  c.add({"tx.no-hole-accepted",
+         area,
+         {"S-TX-027"},
+         Level::Must,
+         "NBD_CMD_WRITE_ZEROES accepts NBD_CMD_FLAG_NO_HOLE",
+         &no_hole_accepted});
+  c.add({"tx.zeroes-without-fast-zero",
+         area,
+         {"S-TX-055"},
+         Level::MustNot,
+         "NBD_CMD_WRITE_ZEROES without FAST_ZERO never fails with NBD_ENOTSUP",
+         &zeroes_without_fast_zero});
+  c.add({"tx.read-past-end",
+         area,
+         {"S-ERR-005", "S-SZ-020"},
+         Level::Should,
+         "a read past the end fails with NBD_EINVAL",
+         &read_past_end});
+  c.add({"tx.write-past-end",
+         area,
+         {"S-ERR-003"},
+         Level::Should,
+         "a write past the end fails with NBD_ENOSPC",
+         &write_past_end});
+  c.add({"tx.trim-past-end",
+         area,
+         {"S-ERR-006"},
+         Level::Should,
+         "a trim past the end fails with NBD_EINVAL",
+         &trim_past_end});
+  c.add({"tx.write-zeroes-past-end",
+         area,
+         {"S-ERR-001"},
+         Level::Should,
+         "write zeroes past the end fails with NBD_ENOSPC",
+         &write_zeroes_past_end});
+  c.add({"tx.zero-length-requests",
+         area,
+         {"S-TX-030", "S-TX-036", "S-TX-044", "S-TX-050"},
+         Level::ShouldNot,
+         "zero-length READ, WRITE, TRIM and WRITE_ZEROES do not disconnect",
+         &zero_length_requests});
+  c.add({"tx.unknown-command",
+         area,
+         {"S-ERR-011"},
+         Level::Should,
+         "an unknown command fails with NBD_EINVAL and the connection stays usable",
+         &unknown_command});
+  c.add({"tx.unknown-command-flag",
+         area,
+         {"S-ERR-012"},
+         Level::Should,
+         "an unknown command flag fails with NBD_EINVAL",
+         &unknown_command_flag});
+  c.add({"tx.inapplicable-command-flag",
+         area,
+         {"S-ERR-013"},
+         Level::Should,
+         "NBD_CMD_FLAG_REQ_ONE on NBD_CMD_READ fails with NBD_EINVAL",
+         &inapplicable_command_flag});
+  c.add({"tx.error-values-defined",
+         area,
+         {"S-ERR-015"},
+         Level::Must,
+         "error replies use only the defined error values",
+         &error_values_defined});
+  c.add({"tx.disc-no-reply",
+         area,
+         {"S-TX-041"},
+         Level::MustNot,
+         "NBD_CMD_DISC gets no reply and the server closes the connection",
+         &disc_no_reply});
+  c.add({"tx.disc-completes-writes",
+         area,
+         {"S-TX-040"},
+         Level::Must,
+         "a write sent just before NBD_CMD_DISC is done, or answered with an error",
+         &disc_completes_writes});
+  c.add({"tx.read-only-refuses-writes",
+         area,
+         {"S-TX-017"},
+         Level::Must,
+         "on a read-only export write, trim and write zeroes fail and leave the data",
+         &read_only_refuses_writes});
+  c.add({"tx.read-only-eperm",
+         area,
+         {"S-ERR-008", "S-ERR-002"},
+         Level::Should,
+         "on a read-only export write-type requests fail with NBD_EPERM",
+         &read_only_eperm});
+}
+
+}  // namespace nbdref::conform
