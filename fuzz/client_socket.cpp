@@ -41,7 +41,9 @@
 //  - the run ends: at most IDLE_ROUNDS rounds in a row pass without a
 //    byte sent either way (and each side sends a bounded amount), then the
 //    handle is dead or closed -- closed only after the caller's
-//    nbd_shutdown or NBD_OPT_ABORT -- with nothing in flight
+//    nbd_shutdown or NBD_OPT_ABORT, or after a command failed with
+//    ESHUTDOWN, on which the client disconnects by itself (C-TX-006) --
+//    with nothing in flight
 //    (nbd_aio_in_flight 0); only an ended handle hangs up;
 //  - every command the client accepts gets the next cookie and completes
 //    exactly once, after its call returned; one it refuses never does;
@@ -676,7 +678,12 @@ class ClientRun {
 
   void check_ending() {
     FUZZ_REQUIRE(ended());
-    if (nbd_aio_is_closed(h_)) FUZZ_REQUIRE(shutdown_called_ || abort_tried_);
+    if (nbd_aio_is_closed(h_)) {
+      const bool server_shut_down =
+          std::any_of(commands_.begin(), commands_.end(),
+                      [](const Command& c) { return c.error == ESHUTDOWN; });
+      FUZZ_REQUIRE(shutdown_called_ || abort_tried_ || server_shut_down);  // C-TX-006
+    }
     FUZZ_REQUIRE(nbd_aio_in_flight(h_) == 0);
     for (auto& c : commands_) {
       if (c.cookie == 0) {

@@ -65,6 +65,15 @@ TEST(ScriptParser, EmptyTextIsAnEmptyScript) {
   EXPECT_EQ(parsed("\n  \n# only comments\n\t# indented\n"), Script{});
 }
 
+TEST(ScriptParser, ByteValuesOfAScriptAreCappedTogether) {
+  const auto ok = parse_script("raw zeros:32M\nraw zeros:32M\n");
+  ASSERT_TRUE(ok.has_value());
+  const auto refused = parse_script("raw zeros:32M\nraw zeros:32M\nraw zeros:1\n");
+  ASSERT_FALSE(refused.has_value());
+  EXPECT_EQ(refused.error().where.line, 3u);
+  EXPECT_EQ(refused.error().message, "the script's byte values add up to more than 64M");
+}
+
 TEST(ScriptParser, ArgumentsKeepTheOrderWritten) {
   const Script s = parsed("export-name-reply padding=0 size=4K flags=HAS_FLAGS\n");
   ASSERT_EQ(s.steps.size(), 1u);

@@ -148,12 +148,13 @@ TEST(ScriptValueSyntax, MalformedRepeatedBytesAreRefused) {
             "repeated bytes are written repeat:N:BYTES, not 'repeat:3'");
   EXPECT_EQ(complaint("repeat:x:hex:00", BYTES), "bad number 'x'");
   EXPECT_EQ(complaint("repeat:2:hex:", BYTES), "'repeat:2:hex:' repeats no bytes");
-  EXPECT_EQ(complaint("repeat:1G:hex:0000", BYTES), "'repeat:1G:hex:0000' is more than 1G");
+  EXPECT_EQ(complaint("repeat:32M:hex:000000", BYTES), "'repeat:32M:hex:000000' is more than 64M");
 }
 
-TEST(ScriptValueSyntax, ZerosAreCappedAtOneGibibyte) {
-  EXPECT_EQ(complaint("zeros:0x40000001", BYTES), "'zeros:0x40000001' is more than zeros:1G");
-  EXPECT_EQ(complaint("zeros:2G", BYTES), "'zeros:2G' is more than zeros:1G");
+TEST(ScriptValueSyntax, ZerosAreCappedAt64Mebibytes) {
+  EXPECT_EQ(parsed("zeros:64M", BYTES).bytes.size(), std::size_t{64} << 20);
+  EXPECT_EQ(complaint("zeros:0x4000001", BYTES), "'zeros:0x4000001' is more than zeros:64M");
+  EXPECT_EQ(complaint("zeros:2G", BYTES), "'zeros:2G' is more than zeros:64M");
 }
 
 TEST(ScriptValueSyntax, DurationsAreMillisecondsSecondsOrZero) {

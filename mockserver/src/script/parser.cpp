@@ -202,6 +202,7 @@ tl::expected<Script, ParseError> parse_script(std::string_view text) {
   Script script;
   std::vector<OpenBlock> open;
   std::size_t line_no = 0;
+  std::uint64_t materialised = 0;  // bytes held by the byte values so far
   while (!text.empty()) {
     const std::size_t newline = text.find('\n');
     const std::string_view line = text.substr(0, newline);
@@ -227,6 +228,11 @@ tl::expected<Script, ParseError> parse_script(std::string_view text) {
     }
     auto step = parse_step(*tokens);
     if (!step) return Failure(step.error());
+    for (const Value& v : step->subjects) materialised += v.bytes.size();
+    for (const auto& arg : step->args) materialised += arg.value.bytes.size();
+    if (materialised > MAX_SCRIPT_BYTES) {
+      return fail(step->where, "the script's byte values add up to more than 64M");
+    }
     const FormSpec& form = form_of(step->kind);
 
     const bool in_serve = !open.empty() && open.back().form->kind == StepKind::Serve;

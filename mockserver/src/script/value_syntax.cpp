@@ -13,9 +13,6 @@ namespace {
 using Error = tl::unexpected<std::string>;
 
 constexpr std::uint64_t MAX = std::numeric_limits<std::uint64_t>::max();
-// zeros:N and repeat:N:BYTES materialise their bytes; more than this is a
-// mistake, not a test.
-constexpr std::uint64_t ZEROS_CAP = std::uint64_t{1} << 30;
 constexpr std::string_view HEX_DIGITS = "0123456789abcdef";
 
 std::string quoted(std::string_view s) {
@@ -221,7 +218,7 @@ tl::expected<Value, std::string> parse_bytes(std::string_view token) {
   if (token.starts_with(ZEROS)) {
     const auto n = parse_literal(token.substr(ZEROS.size()));
     if (!n) return Error(n.error());
-    if (*n > ZEROS_CAP) return Error(quoted(token) + " is more than zeros:1G");
+    if (*n > MAX_SCRIPT_BYTES) return Error(quoted(token) + " is more than zeros:64M");
     return Value::of_bytes(std::vector<std::uint8_t>(*n), std::string(token));
   }
   if (token.starts_with(REPEAT)) {
@@ -237,7 +234,9 @@ tl::expected<Value, std::string> parse_bytes(std::string_view token) {
     const auto unit = parse_bytes(rest.substr(colon + 1));
     if (!unit) return unit;
     if (unit->bytes.empty()) return Error(quoted(token) + " repeats no bytes");
-    if (*n > ZEROS_CAP / unit->bytes.size()) return Error(quoted(token) + " is more than 1G");
+    if (*n > MAX_SCRIPT_BYTES / unit->bytes.size()) {
+      return Error(quoted(token) + " is more than 64M");
+    }
     std::vector<std::uint8_t> bytes;
     bytes.reserve(*n * unit->bytes.size());
     for (std::uint64_t i = 0; i < *n; ++i) {

@@ -16,6 +16,8 @@
 //   *         an expectation accepts anything
 #pragma once
 
+#include <cstdint>
+
 #include <string>
 #include <string_view>
 
@@ -24,6 +26,12 @@
 #include "script/vocabulary.hpp"
 
 namespace nbdref::mock::script {
+
+// zeros:N and repeat:N:BYTES materialise their bytes: one value, and all
+// the byte values of a script together, hold at most this many (64 MiB,
+// twice the largest chunk a client must accept, C-SZ-007); more is a
+// mistake, not a test, and would make parsing a script unbounded work.
+inline constexpr std::uint64_t MAX_SCRIPT_BYTES = std::uint64_t{64} << 20;
 
 // The value `token` spells for a key (or subject) of type `spec` in a step
 // of `role`, or what is wrong with it ("'12x' is not a number"). Numbers
