@@ -12,6 +12,7 @@
 
 #include "checks/areas.hpp"
 #include "checks/check_support.hpp"
+#include "checks/transmission_support.hpp"
 #include "probe/printable.hpp"
 #include "probe/probe_error.hpp"
 #include "runner/check_context.hpp"
@@ -402,13 +403,6 @@ Outcome negotiation_forgotten(CheckContext& ctx) {
   return ctx.pass(what + " forgotten");
 }
 
-// Data no server holds by chance.
-std::vector<std::uint8_t> pattern(std::size_t length) {
-  std::vector<std::uint8_t> out(length);
-  for (std::size_t i = 0; i < length; ++i) out[i] = static_cast<std::uint8_t>((i * 131) ^ 0x5c);
-  return out;
-}
-
 // S-TLS-013 (proto.md "FORCEDTLS mode": after the ACK everything is TLS):
 // a write and the read back, both through TLS, in records of all sizes.
 Outcome transmission_over_tls(CheckContext& ctx) {
@@ -419,7 +413,7 @@ Outcome transmission_over_tls(CheckContext& ctx) {
   constexpr std::size_t kLength = 100 * 1024 + 17;
   std::vector<std::uint8_t> expected;
   if (!(e.flags & NBD_FLAG_READ_ONLY)) {
-    expected = pattern(kLength);
+    expected = test_pattern(kLength, 0);
     const TransmissionReply w =
         e.probe.read_reply(e.probe.send_request(NBD_CMD_WRITE, 0, at, expected.size(), expected));
     if (w.error() != 0) {

@@ -9,6 +9,7 @@
 
 #include "checks/areas.hpp"
 #include "checks/check_support.hpp"
+#include "checks/transmission_support.hpp"
 #include "probe/probe_error.hpp"
 #include "runner/check_context.hpp"
 #include "wire/constants.hpp"
@@ -25,38 +26,6 @@ constexpr std::uint16_t kUnassignedCommand = 0x4e42;
 // A command flag bit no version of the protocol defines.
 constexpr std::uint16_t kUnassignedCommandFlag = 1u << 15;
 
-// Data no server would hold by chance: varies with the check and the offset.
-std::vector<std::uint8_t> pattern(std::size_t length, std::size_t seed) {
-  std::vector<std::uint8_t> out(length);
-  for (std::size_t i = 0; i < length; ++i) {
-    out[i] = static_cast<std::uint8_t>((i * 31 + seed * 7 + (i >> 9)) ^ 0xa5);
-  }
-  return out;
-}
-
-TransmissionReply round_trip(Probe& probe, std::uint16_t type, std::uint16_t flags,
-                             std::uint64_t offset, std::uint64_t length,
-                             std::span<const std::uint8_t> payload = {}) {
-  return probe.read_reply(probe.send_request(type, flags, offset, length, payload));
-}
-
-TransmissionReply write(Probe& probe, std::uint64_t offset, const std::vector<std::uint8_t>& data,
-                        std::uint16_t flags = 0) {
-  return round_trip(probe, NBD_CMD_WRITE, flags, offset, data.size(), data);
-}
-
-void require_flag(const OpenExport& e, std::uint16_t flag, const char* name) {
-  if (!(e.flags & flag)) {
-    throw CheckAbort{Status::NotApplicable, std::string("the export does not advertise ") + name};
-  }
-}
-
-void require_writable(const OpenExport& e) {
-  if (e.flags & NBD_FLAG_READ_ONLY) {
-    throw CheckAbort{Status::NotApplicable, "the export is read-only"};
-  }
-}
-
 void require_read_only(const OpenExport& e) {
   if (!(e.flags & NBD_FLAG_READ_ONLY)) {
     throw CheckAbort{Status::NotApplicable, "the export is writable"};
@@ -67,14 +36,6 @@ void require_read_only(const OpenExport& e) {
 // from it reach past the end.
 std::uint64_t near_end(const OpenExport& e) {
   return e.size >= 512 ? e.size - 512 : 0;
-}
-
-// A precondition the check needs: a request that must succeed for the check
-// to mean anything (writing its test data, say).
-void require_success(const TransmissionReply& reply, const std::string& what) {
-  if (reply.error() != 0) {
-    throw CheckAbort{Status::Error, what + " failed: " + reply.describe()};
-  }
 }
 
 bool is_defined_error(std::uint32_t error) {
@@ -122,8 +83,8 @@ Outcome write_read_back(CheckContext& ctx) {
   OpenExport e = ctx.open_export();
   require_writable(e);
   const std::uint64_t at = ctx.scratch_offset(e.size);
-  const auto data = pattern(kBlock, 1);
-  const TransmissionReply w = write(e.probe, at, data);
+  const auto data = test_pattern(kBlock, 1);
+  const TransmissionReply w = write_data(e.probe, at, data);
   if (w.error() != 0) {
     return ctx.fail("NBD_CMD_WRITE to a writable export failed: " + w.describe(),
                     "every server implements NBD_CMD_WRITE [S-INT-008]");
@@ -179,10 +140,10 @@ Outcome advertised_commands_work(CheckContext& ctx) {
   for (const Trial& t : trials) {
     if (!(e.flags & t.flag) || (t.needs_write && !writable)) continue;
     const bool flush = t.type == NBD_CMD_FLUSH;
-    const auto data = pattern(kBlock, 2);
+    const auto data = test_pattern(kBlock, 2);
     const TransmissionReply reply =
         t.type == NBD_CMD_WRITE
-            ? write(e.probe, at, data, t.command_flags)
+            ? write_data(e.probe, at, data, t.command_flags)
             : round_trip(e.probe, t.type, t.command_flags, flush ? 0 : at, flush ? 0 : kBlock);
     if (reply.error() != 0) {
       return ctx.fail(std::string(t.what) + " failed although advertised: " + reply.describe(),
@@ -200,7 +161,7 @@ Outcome write_zeroes_reads_zero(CheckContext& ctx) {
   require_writable(e);
   require_flag(e, NBD_FLAG_SEND_WRITE_ZEROES, "NBD_FLAG_SEND_WRITE_ZEROES");
   const std::uint64_t at = ctx.scratch_offset(e.size);
-  require_success(write(e.probe, at, pattern(kBlock, 3)), "writing the test data");
+  require_success(write_data(e.probe, at, test_pattern(kBlock, 3)), "writing the test data");
   require_success(round_trip(e.probe, NBD_CMD_WRITE_ZEROES, 0, at, kBlock), "NBD_CMD_WRITE_ZEROES");
   const TransmissionReply r = round_trip(e.probe, NBD_CMD_READ, 0, at, kBlock);
   require_success(r, "reading the range back");
@@ -275,7 +236,7 @@ Outcome read_past_end(CheckContext& ctx) {
 Outcome write_past_end(CheckContext& ctx) {
   OpenExport e = ctx.open_export();
   require_writable(e);
-  const TransmissionReply r = write(e.probe, near_end(e), pattern(kBlock, 4));
+  const TransmissionReply r = write_data(e.probe, near_end(e), test_pattern(kBlock, 4));
   return expect_error(ctx, r, NBD_ENOSPC, "NBD_CMD_WRITE past the end of the export",
                       "a write past the end fails with NBD_ENOSPC [S-ERR-003]");
 }
@@ -374,12 +335,12 @@ Outcome inapplicable_command_flag(CheckContext& ctx) {
 Outcome error_values_defined(CheckContext& ctx) {
   OpenExport e = ctx.open_export();
   const bool writable = !(e.flags & NBD_FLAG_READ_ONLY);
-  const auto data = pattern(kBlock, 5);
+  const auto data = test_pattern(kBlock, 5);
   // Requests a server refuses, the ones it might answer by disconnecting
   // last: the clause judges the values of the errors that do come.
   std::vector<std::function<TransmissionReply()>> requests = {
       [&] { return round_trip(e.probe, NBD_CMD_READ, 0, near_end(e), kBlock); },
-      [&] { return writable ? write(e.probe, near_end(e), data) : TransmissionReply{}; },
+      [&] { return writable ? write_data(e.probe, near_end(e), data) : TransmissionReply{}; },
       [&] { return round_trip(e.probe, NBD_CMD_READ, kUnassignedCommandFlag, 0, 512); },
       [&] { return round_trip(e.probe, kUnassignedCommand, 0, 0, 0); },
   };
@@ -430,7 +391,7 @@ Outcome disc_completes_writes(CheckContext& ctx) {
   if (!ctx.target().persistent()) {
     return ctx.not_applicable("each connection starts its own server: data does not outlive it");
   }
-  const auto data = pattern(kBlock, 6);
+  const auto data = test_pattern(kBlock, 6);
   std::uint64_t at = 0;
   {
     OpenExport e = ctx.open_export();
@@ -438,7 +399,8 @@ Outcome disc_completes_writes(CheckContext& ctx) {
     at = ctx.scratch_offset(e.size);
     // Other data first, so that what an earlier run left cannot pass for
     // this run's write.
-    require_success(write(e.probe, at, pattern(kBlock, 60)), "writing the region's old data");
+    require_success(write_data(e.probe, at, test_pattern(kBlock, 60)),
+                    "writing the region's old data");
     const auto request = e.probe.send_request(NBD_CMD_WRITE, 0, at, data.size(), data);
     e.probe.send_request(NBD_CMD_DISC, 0, 0, 0);
     try {
@@ -479,10 +441,10 @@ Outcome read_only_refuses_writes(CheckContext& ctx) {
   }
   const std::string required =
       "on a read-only export every write-type request fails and the data stays [S-TX-017]";
-  const auto data = pattern(static_cast<std::size_t>(length), 7);
+  const auto data = test_pattern(static_cast<std::size_t>(length), 7);
   for (const auto& command : commands) {
     const TransmissionReply r = command.first == NBD_CMD_WRITE
-                                    ? write(e.probe, 0, data)
+                                    ? write_data(e.probe, 0, data)
                                     : round_trip(e.probe, command.first, 0, 0, length);
     if (r.error() == 0) {
       return ctx.fail(std::string(command.second) + " on a read-only export succeeded", required);
@@ -504,7 +466,8 @@ Outcome read_only_eperm(CheckContext& ctx) {
   const std::string required =
       "write, trim and write zeroes on a read-only export fail with NBD_EPERM [S-ERR-008, "
       "S-ERR-002]";
-  const TransmissionReply w = write(e.probe, 0, pattern(static_cast<std::size_t>(length), 8));
+  const TransmissionReply w =
+      write_data(e.probe, 0, test_pattern(static_cast<std::size_t>(length), 8));
   if (w.error() != NBD_EPERM) return ctx.fail("NBD_CMD_WRITE got a " + w.describe(), required);
   if (e.flags & NBD_FLAG_SEND_TRIM) {
     const TransmissionReply t = round_trip(e.probe, NBD_CMD_TRIM, 0, 0, length);
