@@ -18,7 +18,11 @@
 //    with the same bytes sent (h11's rule). The pieces are 1 to 8 bytes
 //    long, drawn from a generator seeded by the stream itself, so the split
 //    points move from input to input and a fuzzing run tries every split of
-//    every message (at a quarter of the cost of one byte at a time). In
+//    every message (at a quarter of the cost of one byte at a time). After
+//    the first SMALL_PIECES pieces (about 2 KiB, more than most
+//    negotiations) they grow to up to 4 KiB, so that an input of many
+//    kilobytes costs about as much as a short one: the mutator moves
+//    messages to the front of the stream, where they are cut finely. In
 //    option mode the caller acts between replies, before the server's next
 //    bytes, so there pieces stop at the end of each negotiation message and
 //    "whole" means one message at a time.
@@ -46,6 +50,7 @@
 #include "fuzz_input.hpp"
 #include "handshake_setup.hpp"
 #include "invariant.hpp"
+#include "wire/bytes.hpp"
 #include "wire/constants.hpp"
 #include "wire/limits.hpp"
 #include "wire/option_request.hpp"
@@ -94,23 +99,36 @@ bool same_session(const engine::Session& a, const engine::Session& b) {
          e.canonical_name == f.canonical_name && e.description == f.description;
 }
 
-// Piece lengths of 1 to 8 bytes from a xorshift generator seeded with the
-// stream's FNV-1a hash: the same stream is always cut the same way.
-class SmallPieces {
+// Piece lengths from a xorshift generator seeded with a hash of the stream
+// (FNV-1a over 8-byte words), so the same stream is always cut the same
+// way: 1 to 8 bytes for the first SMALL_PIECES pieces, then 1 byte to 4 KiB.
+constexpr unsigned SMALL_PIECES = 512;
+
+class Pieces {
  public:
-  explicit SmallPieces(Bytes stream) {
-    for (const std::uint8_t b : stream) state_ = (state_ ^ b) * 16777619u;
+  explicit Pieces(Bytes stream) {
+    std::uint64_t hash = 14695981039346656037ull;
+    std::size_t at = 0;
+    for (; at + 8 <= stream.size(); at += 8) hash = (hash ^ load_be64(&stream[at])) * FNV_PRIME;
+    for (; at < stream.size(); ++at) hash = (hash ^ stream[at]) * FNV_PRIME;
+    state_ = static_cast<std::uint32_t>(hash ^ (hash >> 32));
     if (state_ == 0) state_ = 1;
   }
   std::size_t operator()() {
     state_ ^= state_ << 13;
     state_ ^= state_ >> 17;
     state_ ^= state_ << 5;
-    return 1 + (state_ & 7u);
+    if (count_ < SMALL_PIECES) {
+      ++count_;
+      return 1 + (state_ & 7u);
+    }
+    return 1 + (state_ & 4095u);
   }
 
  private:
-  std::uint32_t state_ = 2166136261u;
+  static constexpr std::uint64_t FNV_PRIME = 1099511628211ull;
+  std::uint32_t state_;
+  unsigned count_ = 0;
 };
 
 // One connection played against the stream.
@@ -125,8 +143,10 @@ class HandshakeRun {
   void play(Bytes stream, PieceSizes pieces) {
     for (std::size_t at = 0, piece = 0; at < stream.size(); at += piece) {
       piece = std::min<std::size_t>(pieces(), stream.size() - at);
-      const std::size_t missing = conn_.negotiation_bytes_missing();
-      if (setup_.config.opt_mode && missing > 0) piece = std::min(piece, missing);
+      if (setup_.config.opt_mode) {
+        const std::size_t missing = conn_.negotiation_bytes_missing();
+        if (missing > 0) piece = std::min(piece, missing);
+      }
       deliver(stream.subspan(at, piece));
     }
     conn_.input_eof();
@@ -347,7 +367,7 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   const Bytes stream = in.rest();
 
   HandshakeRun in_pieces(setup);
-  in_pieces.play(stream, SmallPieces(stream));
+  in_pieces.play(stream, Pieces(stream));
   HandshakeRun whole(setup);
   whole.play(stream, [&] { return std::max<std::size_t>(stream.size(), 1); });
   FUZZ_REQUIRE(whole.same_ending(in_pieces));

@@ -8,7 +8,6 @@
 #include <cstdio>
 #include <filesystem>
 #include <fstream>
-#include <iterator>
 #include <memory>
 #include <vector>
 
@@ -37,14 +36,15 @@ bool collect(const fs::path& arg, std::vector<fs::path>& files) {
 // Runs the target on the file's bytes, held in an allocation of exactly
 // their size so AddressSanitizer sees any read past the end.
 bool replay(const fs::path& file) {
+  std::error_code ec;
+  const auto size = static_cast<std::size_t>(fs::file_size(file, ec));
+  if (ec) return false;
   std::ifstream in(file, std::ios::binary);
-  if (!in) return false;
-  const std::vector<char> bytes{std::istreambuf_iterator<char>(in),
-                                std::istreambuf_iterator<char>()};
-  if (in.bad()) return false;
-  const auto exact = std::make_unique<std::uint8_t[]>(bytes.size());
-  std::copy(bytes.begin(), bytes.end(), exact.get());
-  LLVMFuzzerTestOneInput(exact.get(), bytes.size());
+  const auto exact = std::make_unique<std::uint8_t[]>(size);
+  if (!in.read(reinterpret_cast<char*>(exact.get()), static_cast<std::streamsize>(size))) {
+    return false;
+  }
+  LLVMFuzzerTestOneInput(exact.get(), size);
   return true;
 }
 

@@ -43,6 +43,23 @@ std::optional<Found> with_payload(MessageKind kind, Bytes rest) {
   return Found{kind, header};
 }
 
+// Whether a message header may start at the front of `rest`: its first four
+// bytes begin one of the magics message_at() looks for. Scanning a raw run
+// passes every other position without looking further.
+bool may_start_message(Bytes rest) {
+  if (rest.size() < REPLY_MAGIC_SIZE) return false;
+  switch (load_be32(rest.data())) {
+    case NBDMAGIC >> 32:
+    case OPTION_REPLY_MAGIC >> 32:
+    case NBD_SIMPLE_REPLY_MAGIC:
+    case NBD_STRUCTURED_REPLY_MAGIC:
+    case NBD_EXTENDED_REPLY_MAGIC:
+      return true;
+    default:
+      return false;
+  }
+}
+
 }  // namespace
 
 std::size_t header_size(MessageKind kind) {
@@ -136,10 +153,16 @@ Stream split_stream(Bytes stream) {
       at += found->size;
       continue;
     }
-    // A byte no header starts at joins the raw run before it.
+    // The bytes up to the next header make one raw run (joining the raw run
+    // before it, if any).
+    std::size_t end = at + 1;
+    while (end < stream.size() &&
+           !(may_start_message(stream.subspan(end)) && message_at(stream, end))) {
+      ++end;
+    }
     if (out.empty() || out.back().kind != MessageKind::Raw) out.push_back({MessageKind::Raw, {}});
-    out.back().bytes.push_back(stream[at]);
-    ++at;
+    out.back().bytes.insert(out.back().bytes.end(), stream.begin() + at, stream.begin() + end);
+    at = end;
   }
   return out;
 }

@@ -63,6 +63,7 @@ void CommandTable::remove(Command& c) {
 
 std::vector<Command*> CommandTable::all() const {
   std::vector<Command*> out;
+  if (count_ == 0) return out;
   out.reserve(count_);
   for (auto* c : index_) {
     if (c) out.push_back(c);
