@@ -1,5 +1,9 @@
 #include "capi/callback_adapters.hpp"
 
+#include <utility>
+
+#include "capi/command_callbacks_pool.hpp"
+
 namespace nbdref::capi {
 
 void ChunkCallback::on_read_chunk(std::span<const std::uint8_t> data, std::uint64_t offset,
@@ -57,6 +61,24 @@ bool run_completion(const nbd_completion_callback& cb, int& errnum) {
   return r == 1;
 }
 
-bool CommandCallbacks::on_finished(int& errnum) { return run_completion(completion_, errnum); }
+bool CommandCallbacks::on_finished(int& errnum) {
+  return run_completion(completion_, errnum);
+}
+
+void CommandCallbacks::drop_callbacks() {
+  const nbd_completion_callback completion = std::exchange(completion_, NO_COMPLETION);
+  if (completion.free) completion.free(completion.user_data);
+  chunk.reset();
+  extents.reset();
+  extents64.reset();
+}
+
+void CommandCallbacks::release() {
+  if (pool_) {
+    pool_->give_back(this);
+  } else {
+    delete this;
+  }
+}
 
 }  // namespace nbdref::capi

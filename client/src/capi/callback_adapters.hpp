@@ -1,6 +1,7 @@
 // Adapters from the engine's listeners to libnbd-style C callbacks, with
 // libnbd's rules: a callback returning -1 with *error set changes the
-// command's error; .free runs exactly once, when the adapter is destroyed.
+// command's error; .free runs exactly once, when the adapter is destroyed
+// (or, for an asynchronous command's callbacks, released).
 #pragma once
 
 #include <optional>
@@ -65,10 +66,16 @@ class Extent64Callback {
 // The callbacks of one synchronous or asynchronous command. For a
 // synchronous call it only observes; as an AsyncCommand it also runs the
 // completion callback and decides retirement.
+class CommandCallbacksPool;
+
 class CommandCallbacks final : public handle::AsyncCommand {
  public:
-  explicit CommandCallbacks(nbd_completion_callback completion = NO_COMPLETION)
-      : completion_(completion), release_completion_(completion) {}
+  explicit CommandCallbacks(nbd_completion_callback completion = NO_COMPLETION,
+                            CommandCallbacksPool* pool = nullptr)
+      : completion_(completion), pool_(pool) {}
+  ~CommandCallbacks() override { drop_callbacks(); }
+  CommandCallbacks(const CommandCallbacks&) = delete;
+  CommandCallbacks& operator=(const CommandCallbacks&) = delete;
 
   std::optional<ChunkCallback> chunk;
   std::optional<ExtentCallback> extents;
@@ -84,10 +91,16 @@ class CommandCallbacks final : public handle::AsyncCommand {
     if (extents64) extents64->on_extents(context, offset, e, error);
   }
   bool on_finished(int& errnum) override;
+  // Runs every .free, then goes back to the pool it came from (if any).
+  void release() override;
 
  private:
+  friend class CommandCallbacksPool;
+  // Runs the .free of each callback held (once: they are dropped).
+  void drop_callbacks();
+
   nbd_completion_callback completion_;
-  FreeOnExit<nbd_completion_callback> release_completion_;
+  CommandCallbacksPool* pool_;
 };
 
 // Runs a completion callback for an option or command: true if it asked

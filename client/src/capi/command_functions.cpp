@@ -3,8 +3,9 @@
 // and returns the cookie (nbd_aio_pread).
 #include <memory>
 
-#include "capi/callback_adapters.hpp"
 #include "capi/call.hpp"
+#include "capi/callback_adapters.hpp"
+#include "capi/command_callbacks_pool.hpp"
 #include "capi/export.hpp"
 #include "compat/libnbd.h"
 
@@ -25,7 +26,7 @@ int run(nbd_handle* h, const char* fn, const engine::CommandRequest& r,
 // Issues the command: its cookie / -1. The callbacks are the handle's from
 // here on (and released at once if the submission fails).
 int64_t submit(nbd_handle* h, const char* fn, engine::CommandRequest r,
-               std::unique_ptr<CommandCallbacks> callbacks) {
+               capi::CommandCallbacksPool::Ptr callbacks) {
   auto cookie = h->impl.submit(r, std::move(callbacks));
   if (!cookie) {
     capi::set_error(fn, cookie.error());
@@ -144,10 +145,9 @@ NBDREF_EXPORT int nbd_shutdown(nbd_handle* h, uint32_t flags) {
 // ---- asynchronous ----
 
 NBDREF_EXPORT int64_t nbd_aio_pread(nbd_handle* h, void* buf, size_t count, uint64_t offset,
-                                    nbd_completion_callback completion_callback,
-                                    uint32_t flags) {
+                                    nbd_completion_callback completion_callback, uint32_t flags) {
   return entry("nbd_aio_pread", int64_t{-1}, [&](const char* fn) -> int64_t {
-    auto callbacks = std::make_unique<CommandCallbacks>(completion_callback);
+    auto callbacks = h->callbacks.acquire(completion_callback);
     if (missing(fn, buf, "buf")) return -1;
     return submit(h, fn, read_request(buf, count, offset, flags), std::move(callbacks));
   });
@@ -158,7 +158,7 @@ NBDREF_EXPORT int64_t nbd_aio_pread_structured(nbd_handle* h, void* buf, size_t 
                                                nbd_completion_callback completion_callback,
                                                uint32_t flags) {
   return entry("nbd_aio_pread_structured", int64_t{-1}, [&](const char* fn) -> int64_t {
-    auto callbacks = std::make_unique<CommandCallbacks>(completion_callback);
+    auto callbacks = h->callbacks.acquire(completion_callback);
     callbacks->chunk.emplace(chunk_callback, static_cast<std::uint8_t*>(buf), offset);
     if (missing(fn, buf, "buf") ||
         missing(fn, reinterpret_cast<const void*>(chunk_callback.callback), "chunk.callback")) {
@@ -168,11 +168,10 @@ NBDREF_EXPORT int64_t nbd_aio_pread_structured(nbd_handle* h, void* buf, size_t 
   });
 }
 
-NBDREF_EXPORT int64_t nbd_aio_pwrite(nbd_handle* h, const void* buf, size_t count,
-                                     uint64_t offset, nbd_completion_callback completion_callback,
-                                     uint32_t flags) {
+NBDREF_EXPORT int64_t nbd_aio_pwrite(nbd_handle* h, const void* buf, size_t count, uint64_t offset,
+                                     nbd_completion_callback completion_callback, uint32_t flags) {
   return entry("nbd_aio_pwrite", int64_t{-1}, [&](const char* fn) -> int64_t {
-    auto callbacks = std::make_unique<CommandCallbacks>(completion_callback);
+    auto callbacks = h->callbacks.acquire(completion_callback);
     if (missing(fn, buf, "buf")) return -1;
     return submit(h, fn, write_request(buf, count, offset, flags), std::move(callbacks));
   });
@@ -184,7 +183,7 @@ int64_t submit_plain(nbd_handle* h, const char* function, std::uint16_t type, ui
                      uint64_t offset, nbd_completion_callback completion, uint32_t flags) {
   return entry(function, int64_t{-1}, [&](const char* fn) {
     return submit(h, fn, engine::make_request(type, offset, count, flags),
-                  std::make_unique<CommandCallbacks>(completion));
+                  h->callbacks.acquire(completion));
   });
 }
 
@@ -218,7 +217,7 @@ NBDREF_EXPORT int64_t nbd_aio_block_status(nbd_handle* h, uint64_t count, uint64
                                            nbd_completion_callback completion_callback,
                                            uint32_t flags) {
   return entry("nbd_aio_block_status", int64_t{-1}, [&](const char* fn) -> int64_t {
-    auto callbacks = std::make_unique<CommandCallbacks>(completion_callback);
+    auto callbacks = h->callbacks.acquire(completion_callback);
     callbacks->extents.emplace(extent_callback);
     if (missing(fn, reinterpret_cast<const void*>(extent_callback.callback), "extent.callback")) {
       return -1;
@@ -233,7 +232,7 @@ NBDREF_EXPORT int64_t nbd_aio_block_status_64(nbd_handle* h, uint64_t count, uin
                                               nbd_completion_callback completion_callback,
                                               uint32_t flags) {
   return entry("nbd_aio_block_status_64", int64_t{-1}, [&](const char* fn) -> int64_t {
-    auto callbacks = std::make_unique<CommandCallbacks>(completion_callback);
+    auto callbacks = h->callbacks.acquire(completion_callback);
     callbacks->extents64.emplace(extent64_callback);
     if (missing(fn, reinterpret_cast<const void*>(extent64_callback.callback),
                 "extent64.callback")) {

@@ -84,8 +84,9 @@ class OptionCallbacks final : public engine::OptionListener {
   }
 };
 
-std::unique_ptr<Callbacks> with_completion(CompletionHandler on_done) {
-  auto c = std::make_unique<Callbacks>();
+// Held as the handle holds it: released (here, deleted) when retired.
+std::unique_ptr<Callbacks, handle::ReleaseAsyncCommand> with_completion(CompletionHandler on_done) {
+  std::unique_ptr<Callbacks, handle::ReleaseAsyncCommand> c(new Callbacks());
   c->completion = std::move(on_done);
   return c;
 }

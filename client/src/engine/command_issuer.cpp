@@ -49,35 +49,36 @@ Result<void> CommandIssuer::check(const CommandRequest& r) const {
   const auto& s = core_.session;
   const auto& info = s.export_info;
   const std::uint32_t strict = core_.config.strict;
-  const std::string name = describe_command(r.type);
+  // Named only when refusing: a request that passes builds no strings.
+  const auto name = [&r] { return describe_command(r.type); };
 
   if (core_.phase != Phase::Ready) {
     std::string why = std::string("the connection is ") + phase_name(core_.phase);
     if (core_.error) why += " (" + core_.error->message + ")";
-    return failure(ENOTCONN, "cannot issue " + name + ": " + why);
+    return failure(ENOTCONN, "cannot issue " + name() + ": " + why);
   }
   if (core_.disconnect_requested) {
-    return failure(ESHUTDOWN, "cannot issue " + name + ": a disconnect was requested");
+    return failure(ESHUTDOWN, "cannot issue " + name() + ": a disconnect was requested");
   }
   // The protocol has 16 bits of flags whatever the mode.
   if (r.flags > 0xffff || (r.flags & NBD_CMD_FLAG_PAYLOAD_LEN)) {
-    return failure(EINVAL, name + ": invalid flags " + std::to_string(r.flags));
+    return failure(EINVAL, name() + ": invalid flags " + std::to_string(r.flags));
   }
   if (strict & STRICT_FLAGS) {
     // C-TX-015, C-TX-016 (proto.md "Command flags").
     if (r.flags & ~CALLER_FLAGS) {
-      return failure(EINVAL, name + ": unknown flags " +
+      return failure(EINVAL, name() + ": unknown flags " +
                                  describe_command_flags(static_cast<std::uint16_t>(r.flags)));
     }
     const std::uint32_t stray = r.flags & ~flags_valid_for(r.type);
     if (stray) {
-      return failure(EINVAL, name + " does not take " +
+      return failure(EINVAL, name() + " does not take " +
                                  describe_command_flags(static_cast<std::uint16_t>(stray)));
     }
   }
   if (strict & STRICT_COMMANDS) {
     if (writes(r.type) && info.has(NBD_FLAG_READ_ONLY)) {
-      return failure(EPERM, name + ": the export is read-only");
+      return failure(EPERM, name() + ": the export is read-only");
     }
     // C-TX-010 (proto.md "Transmission flags"): only features the server exposed.
     struct Needs {
@@ -98,7 +99,7 @@ Result<void> CommandIssuer::check(const CommandRequest& r) const {
     for (const auto& n : needs) {
       if (n.applies && !info.has(n.flag)) {
         return failure(EINVAL,
-                       name + ": the server does not support " + n.what + " [" + n.clause + "]");
+                       name() + ": the server does not support " + n.what + " [" + n.clause + "]");
       }
     }
   }
@@ -113,7 +114,7 @@ Result<void> CommandIssuer::check(const CommandRequest& r) const {
 
   if ((r.type == NBD_CMD_READ || r.type == NBD_CMD_WRITE)) {
     if (r.length > MAX_DATA_REQUEST) {
-      return failure(ERANGE, name + ": " + std::to_string(r.length) +
+      return failure(ERANGE, name() + ": " + std::to_string(r.length) +
                                  " bytes is more than the 64 MiB a single request may carry");
     }
     // C-SZ-008 (proto.md "Size constraints"): client-controlled payloads
@@ -123,13 +124,13 @@ Result<void> CommandIssuer::check(const CommandRequest& r) const {
     const std::uint64_t max_payload =
         info.block_sizes ? info.block_sizes->maximum : DEFAULT_MAX_PAYLOAD;
     if (payload_ours && r.length > max_payload) {
-      return failure(ERANGE, name + ": " + std::to_string(r.length) +
+      return failure(ERANGE, name() + ": " + std::to_string(r.length) +
                                  " bytes exceeds the maximum payload of " +
                                  std::to_string(max_payload) + " [C-SZ-008]");
     }
   }
   if (!s.extended_headers && r.length > std::numeric_limits<std::uint32_t>::max()) {
-    return failure(ERANGE, name + ": length " + std::to_string(r.length) +
+    return failure(ERANGE, name() + ": length " + std::to_string(r.length) +
                                " needs extended headers, which were not negotiated");
   }
   if (s.extended_headers && r.type == NBD_CMD_WRITE && r.length == 0) {
@@ -137,15 +138,15 @@ Result<void> CommandIssuer::check(const CommandRequest& r) const {
     // NBD_CMD_FLAG_PAYLOAD_LEN, and that flag announces a nonzero payload, so
     // an empty write has no valid form once extended headers are in use.
     return failure(EINVAL,
-                   name + ": an empty write cannot be sent with extended headers [X-C-016]");
+                   name() + ": an empty write cannot be sent with extended headers [X-C-016]");
   }
   if ((strict & STRICT_ZERO_SIZE) && r.length == 0) {
     // C-TX-020, C-TX-022, C-TX-027, C-TX-030, C-BS-013.
-    return failure(EINVAL, name + ": zero-length request");
+    return failure(EINVAL, name() + ": zero-length request");
   }
   if ((strict & STRICT_BOUNDS) && (r.offset > info.size || r.length > info.size - r.offset)) {
     // C-SZ-012 (proto.md "Size constraints").
-    return failure(EINVAL, name + ": range " + std::to_string(r.offset) + "+" +
+    return failure(EINVAL, name() + ": range " + std::to_string(r.offset) + "+" +
                                std::to_string(r.length) + " is beyond the export size " +
                                std::to_string(info.size) + " [C-SZ-012]");
   }
@@ -153,7 +154,7 @@ Result<void> CommandIssuer::check(const CommandRequest& r) const {
     // C-SZ-010: offset and length are multiples of the minimum block size.
     const std::uint32_t min = info.block_sizes->minimum;
     if (r.offset % min != 0 || r.length % min != 0) {
-      return failure(EINVAL, name + ": offset " + std::to_string(r.offset) + " or length " +
+      return failure(EINVAL, name() + ": offset " + std::to_string(r.offset) + " or length " +
                                  std::to_string(r.length) +
                                  " is not a multiple of the minimum block size " +
                                  std::to_string(min) + " [C-SZ-010]");

@@ -1,14 +1,13 @@
-// The commands in flight, found by cookie. Records are pooled and reused,
-// so steady-state traffic allocates nothing; the index is an open-addressing
-// hash table keyed by cookie.
+// The commands in flight, found by cookie, in a pooled CookieTable: steady
+// traffic allocates nothing.
 #pragma once
 
 #include <cstdint>
-#include <memory>
 #include <string>
 #include <vector>
 
 #include "engine/command.hpp"
+#include "engine/cookie_table.hpp"
 #include "engine/range_set.hpp"
 
 namespace nbdref::engine {
@@ -34,27 +33,19 @@ struct Command {
 
 class CommandTable {
  public:
-  CommandTable();
-
   // A fresh record for `cookie` (which must not be in the table).
   Command& add(std::uint64_t cookie);
-  Command* find(std::uint64_t cookie);
+  Command* find(std::uint64_t cookie) const { return table_.find(cookie); }
   // Returns the record to the pool; references to it become invalid for reuse.
-  void remove(Command& c);
-
-  std::size_t size() const { return count_; }
-  bool empty() const { return count_ == 0; }
-  // All commands in flight, in no particular order.
+  void remove(const Command& c) { table_.remove(c.cookie); }
+  std::size_t size() const { return table_.size(); }
+  bool empty() const { return table_.empty(); }
+  // All commands in flight, in no particular order: a copy, so the caller
+  // may complete (and so remove) them while walking it.
   std::vector<Command*> all() const;
 
  private:
-  std::size_t slot_of(std::uint64_t cookie) const;
-  void grow();
-
-  std::vector<std::unique_ptr<Command>> pool_;  // every record ever made
-  std::vector<Command*> free_;
-  std::vector<Command*> index_;  // size is a power of two; nullptr = empty slot
-  std::size_t count_ = 0;
+  CookieTable<Command> table_;
 };
 
 }  // namespace nbdref::engine

@@ -47,37 +47,51 @@ void OutputQueue::consume(std::size_t n) {
     const std::size_t left = s.size - head_offset_;
     if (n < left) {
       head_offset_ += n;
-      return;
+      break;
     }
     n -= left;
     ++head_;
     head_offset_ = 0;
   }
-  reset_if_drained();
+  release_sent();
 }
 
-void OutputQueue::reset_if_drained() {
+void OutputQueue::release_sent() {
   if (empty()) {
     segments_.clear();
     storage_.clear();
     head_ = head_offset_ = 0;
     return;
   }
-  // Under sustained load the queue may never drain: drop sent segments and
-  // the storage before the first unsent byte once they dominate.
-  if (head_ >= 1024 && head_ * 2 >= segments_.size()) {
-    segments_.erase(segments_.begin(), segments_.begin() + static_cast<std::ptrdiff_t>(head_));
-    head_ = 0;
-    std::size_t first = storage_.size();
-    for (const auto& s : segments_) {
-      if (!s.external) first = std::min(first, s.offset);
+  // Under sustained load the queue may never drain: each write takes part
+  // of a segment, and adjacent copies keep extending one segment. Once the
+  // bytes already sent dominate, they are dropped, so what the queue holds
+  // stays proportional to what is unsent.
+  std::size_t first_unsent = storage_.size();  // in storage_, where unsent copies begin
+  for (std::size_t i = head_; i < segments_.size(); ++i) {
+    if (!segments_[i].external) {
+      first_unsent = segments_[i].offset + (i == head_ ? head_offset_ : 0);
+      break;
     }
-    if (first > 0 && first * 2 >= storage_.size()) {
-      storage_.erase(storage_.begin(), storage_.begin() + static_cast<std::ptrdiff_t>(first));
-      for (auto& s : segments_) {
-        if (!s.external) s.offset -= first;
-      }
-    }
+  }
+  const bool storage_mostly_sent =
+      first_unsent >= MIN_RELEASE_BYTES && first_unsent * 2 >= storage_.size();
+  const bool segments_mostly_sent = head_ >= MIN_RELEASE_SEGMENTS && head_ * 2 >= segments_.size();
+  if (!storage_mostly_sent && !segments_mostly_sent) return;
+
+  segments_.erase(segments_.begin(), segments_.begin() + static_cast<std::ptrdiff_t>(head_));
+  head_ = 0;
+  if (!storage_mostly_sent) return;
+  storage_.erase(storage_.begin(), storage_.begin() + static_cast<std::ptrdiff_t>(first_unsent));
+  Segment& head = segments_.front();
+  if (!head.external) {
+    // Its sent part went with the storage.
+    head.offset += head_offset_;
+    head.size -= head_offset_;
+    head_offset_ = 0;
+  }
+  for (auto& seg : segments_) {
+    if (!seg.external) seg.offset -= first_unsent;
   }
 }
 
@@ -98,7 +112,7 @@ void OutputQueue::truncate(std::uint64_t pos) {
     }
   }
   enqueued_ = at;
-  reset_if_drained();
+  release_sent();
 }
 
 void OutputQueue::clear() {

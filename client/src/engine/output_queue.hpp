@@ -51,7 +51,13 @@ class OutputQueue {
   const std::uint8_t* data_of(const Segment& s) const {
     return s.external ? s.external : storage_.data() + s.offset;
   }
-  void reset_if_drained();
+  // Frees what has been sent: everything once the queue is empty, else the
+  // sent prefix once it dominates (see MIN_RELEASE_*).
+  void release_sent();
+  // The sent prefix is released only past these sizes, so the memmove that
+  // releasing costs stays rare.
+  static constexpr std::size_t MIN_RELEASE_BYTES = 64 * 1024;
+  static constexpr std::size_t MIN_RELEASE_SEGMENTS = 1024;
 
   std::vector<std::uint8_t> storage_;
   std::vector<Segment> segments_;

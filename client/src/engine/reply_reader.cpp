@@ -244,14 +244,15 @@ void ReplyReader::on_chunk_header(const ChunkHeader& h) {
     return;
   }
   // C-SR-006: unknown reply flags are ignored.
-  const std::string chunk_name = describe_reply_type(h.type);
+  // Named only when the chunk breaks a rule: the usual chunk builds no strings.
+  const auto chunk_name = [&h] { return describe_reply_type(h.type); };
   const auto wrong_command = [&] {
-    core_.violation("sent " + chunk_name + " in reply to " + describe_command(req.type),
+    core_.violation("sent " + chunk_name() + " in reply to " + describe_command(req.type),
                     "S-SR-026");
   };
   const auto too_long = [&](std::uint64_t bound, const char* clause) {
     core_.violation(
-        chunk_name + " length " + std::to_string(h.length) + " exceeds " + std::to_string(bound),
+        chunk_name() + " length " + std::to_string(h.length) + " exceeds " + std::to_string(bound),
         clause);
   };
   switch (h.type) {
@@ -322,7 +323,7 @@ void ReplyReader::on_chunk_header(const ChunkHeader& h) {
         return;
       }
       // C-SR-007 (proto.md "Structured reply types"): unknown non-error types end the connection.
-      core_.violation("sent " + chunk_name + ", which the client did not negotiate", "C-SR-007");
+      core_.violation("sent " + chunk_name() + ", which the client did not negotiate", "C-SR-007");
       return;
   }
 }

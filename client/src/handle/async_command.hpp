@@ -1,8 +1,10 @@
 // The listener side of an asynchronous command (libnbd's nbd_aio_*): its
 // chunk and extent callbacks, and its completion callback. The handle owns
-// it from submission until the command is retired, and destroys it then --
+// it from submission until the command is retired, and releases it then --
 // which is when a C caller's .free functions run.
 #pragma once
+
+#include <memory>
 
 #include "engine/command.hpp"
 
@@ -24,9 +26,19 @@ class AsyncCommand : public engine::CommandListener {
   // Hands the outcome to the owning handle; not for subclasses.
   void on_complete(const engine::CommandOutcome& outcome) final;
 
+  // The handle is done with the command: by default it is destroyed; an
+  // implementation may instead keep it for the next command (a pool).
+  virtual void release() { delete this; }
+
  private:
   friend class Handle;
   Handle* owner_ = nullptr;
 };
+
+struct ReleaseAsyncCommand {
+  void operator()(AsyncCommand* c) const { c->release(); }
+};
+// How the handle holds an asynchronous command.
+using AsyncCommandPtr = std::unique_ptr<AsyncCommand, ReleaseAsyncCommand>;
 
 }  // namespace nbdref::handle

@@ -5,9 +5,9 @@
 #include <unistd.h>
 
 #include <atomic>
-#include <csignal>
 #include <cerrno>
 #include <chrono>
+#include <csignal>
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
@@ -111,7 +111,7 @@ Handle::~Handle() {
   // are released, not called.
   closing_ = true;
   if (connection_) connection_->fail(Error{ESHUTDOWN, "the handle was closed"});
-  tracked_.clear();
+  tracked_.for_each([](std::uint64_t, TrackedCommand& t) { t.command.reset(); });
   retired_.clear();
   async_option_.reset();
   stream_.reset();
@@ -146,6 +146,7 @@ std::uintptr_t Handle::private_data() const {
 void Handle::set_debug(bool enabled) {
   Lock lock(mutex_);
   debug_ = enabled;
+  if (connection_) route_engine_debug();
 }
 bool Handle::debug() const {
   Lock lock(mutex_);
@@ -154,6 +155,16 @@ bool Handle::debug() const {
 void Handle::set_debug_callback(DebugCallback callback) {
   Lock lock(mutex_);
   debug_callback_ = std::move(callback);
+}
+
+void Handle::route_engine_debug() {
+  // Without a sink the engine builds no message at all: that is most of its
+  // string work per command.
+  if (debug_) {
+    connection_->set_debug([this](const std::string& m) { emit_debug(m); });
+  } else {
+    connection_->set_debug(nullptr);
+  }
 }
 
 void Handle::emit_debug(const std::string& message) const {
@@ -271,7 +282,7 @@ auto assign(T HandleSettings::*member, T value) {
 Result<void> Handle::set_export_name(std::string name) {
   if (auto ok = check_wire_string(name, "the export name"); !ok) return ok;
   return change_settings("the export name", SettableUntil::ExportChosen,
-                        assign(&HandleSettings::export_name, std::move(name)));
+                         assign(&HandleSettings::export_name, std::move(name)));
 }
 std::string Handle::export_name() const {
   return read_setting(&HandleSettings::export_name);
@@ -279,7 +290,7 @@ std::string Handle::export_name() const {
 
 Result<void> Handle::set_full_info(bool on) {
   return change_settings("full info", SettableUntil::ExportChosen,
-                        assign(&HandleSettings::full_info, on));
+                         assign(&HandleSettings::full_info, on));
 }
 bool Handle::full_info() const {
   return read_setting(&HandleSettings::full_info);
@@ -287,7 +298,7 @@ bool Handle::full_info() const {
 
 Result<void> Handle::set_request_block_size(bool on) {
   return change_settings("requesting block sizes", SettableUntil::ExportChosen,
-                        assign(&HandleSettings::request_block_size, on));
+                         assign(&HandleSettings::request_block_size, on));
 }
 bool Handle::request_block_size() const {
   return read_setting(&HandleSettings::request_block_size);
@@ -295,7 +306,7 @@ bool Handle::request_block_size() const {
 
 Result<void> Handle::set_request_structured_replies(bool on) {
   return change_settings("requesting structured replies", SettableUntil::Connect,
-                        assign(&HandleSettings::request_structured_replies, on));
+                         assign(&HandleSettings::request_structured_replies, on));
 }
 bool Handle::request_structured_replies() const {
   return read_setting(&HandleSettings::request_structured_replies);
@@ -303,7 +314,7 @@ bool Handle::request_structured_replies() const {
 
 Result<void> Handle::set_request_extended_headers(bool on) {
   return change_settings("requesting extended headers", SettableUntil::Connect,
-                        assign(&HandleSettings::request_extended_headers, on));
+                         assign(&HandleSettings::request_extended_headers, on));
 }
 bool Handle::request_extended_headers() const {
   return read_setting(&HandleSettings::request_extended_headers);
@@ -314,7 +325,7 @@ Result<void> Handle::set_handshake_flags(std::uint32_t flags) {
     return failure(EINVAL, "handshake flags " + std::to_string(flags) + " include unknown bits");
   }
   return change_settings("the handshake flags", SettableUntil::Connect,
-                        assign(&HandleSettings::handshake_flags, flags));
+                         assign(&HandleSettings::handshake_flags, flags));
 }
 std::uint32_t Handle::handshake_flags() const {
   Lock lock(mutex_);
@@ -329,7 +340,7 @@ Result<void> Handle::set_strict_mode(std::uint32_t flags) {
     return failure(EINVAL, "strict mode " + std::to_string(flags) + " includes unknown bits");
   }
   return change_settings("strict mode", SettableUntil::Always,
-                        assign(&HandleSettings::strict, flags));
+                         assign(&HandleSettings::strict, flags));
 }
 std::uint32_t Handle::strict_mode() const {
   return read_setting(&HandleSettings::strict);
@@ -337,7 +348,7 @@ std::uint32_t Handle::strict_mode() const {
 
 void Handle::set_pread_initialize(bool on) {
   (void)change_settings("read initialization", SettableUntil::Always,
-                       assign(&HandleSettings::pread_initialize, on));
+                        assign(&HandleSettings::pread_initialize, on));
 }
 bool Handle::pread_initialize() const {
   return read_setting(&HandleSettings::pread_initialize);
@@ -345,7 +356,7 @@ bool Handle::pread_initialize() const {
 
 Result<void> Handle::set_opt_mode(bool on) {
   return change_settings("option mode", SettableUntil::Connect,
-                        assign(&HandleSettings::opt_mode, on));
+                         assign(&HandleSettings::opt_mode, on));
 }
 bool Handle::opt_mode() const {
   return read_setting(&HandleSettings::opt_mode);
@@ -354,10 +365,10 @@ bool Handle::opt_mode() const {
 Result<void> Handle::add_meta_context(std::string name) {
   if (auto ok = check_wire_string(name, "the meta context name"); !ok) return ok;
   return change_settings("the meta contexts", SettableUntil::ExportChosen,
-                        [&name](HandleSettings& s) -> Result<void> {
-                          s.meta_contexts.push_back(std::move(name));
-                          return {};
-                        });
+                         [&name](HandleSettings& s) -> Result<void> {
+                           s.meta_contexts.push_back(std::move(name));
+                           return {};
+                         });
 }
 std::size_t Handle::meta_context_count() const {
   Lock lock(mutex_);
@@ -373,7 +384,7 @@ Result<std::string> Handle::meta_context(std::size_t i) const {
 }
 Result<void> Handle::clear_meta_contexts() {
   return change_settings("the meta contexts", SettableUntil::ExportChosen,
-                        assign(&HandleSettings::meta_contexts, std::vector<std::string>{}));
+                         assign(&HandleSettings::meta_contexts, std::vector<std::string>{}));
 }
 
 // ---- what the handshake learned ----
@@ -595,7 +606,7 @@ void Handle::start_transmission() {
   emit_debug("connected to " + peer_);
   connector_.reset();
   connection_ = std::make_unique<engine::Connection>(make_config());
-  connection_->set_debug([this](const std::string& m) { emit_debug(m); });
+  route_engine_debug();
   if (settings_.tls != 0) {
     // Loaded before the greeting is read, so that a missing key or
     // certificate ends the attempt before the server sees a single option.
@@ -737,8 +748,8 @@ Result<int> Handle::fd() const {
   Lock lock(mutex_);
   if (connector_ && connector_->fd() >= 0) return connector_->fd();
   if (stream_) return stream_->fd();
-  return failure(EINVAL, std::string("invalid state: the handle is ") +
-                             state_name(state_locked()) + ", with no file descriptor");
+  return failure(EINVAL, std::string("invalid state: the handle is ") + state_name(state_locked()) +
+                             ", with no file descriptor");
 }
 
 unsigned Handle::direction() const {
@@ -1043,34 +1054,35 @@ void AsyncCommand::on_complete(const engine::CommandOutcome& outcome) {
 }
 
 void Handle::command_finished(AsyncCommand& command, const engine::CommandOutcome& outcome) {
-  auto it = tracked_.find(outcome.cookie);
-  if (it == tracked_.end()) return;
-  auto& t = it->second;
-  t.done = true;
-  t.errnum = outcome.errnum;
-  t.message = outcome.message;
+  TrackedCommand* t = tracked_.find(outcome.cookie);
+  if (!t) return;
+  t->done = true;
+  t->completion = ++completed_;
+  t->errnum = outcome.errnum;
+  t->message = outcome.message;
   if (closing_) return;
   int errnum = outcome.errnum;
   const bool retire = command.on_finished(errnum);
   if (errnum != outcome.errnum) {
-    t.errnum = errnum;
-    t.message = "the completion callback failed the command";
+    t->errnum = errnum;
+    t->message = "the completion callback failed the command";
   }
   if (retire) {
-    // Destroyed once the engine has finished calling it.
-    retired_.push_back(std::move(t.command));
-    tracked_.erase(it);
+    // Released once the engine has finished calling it.
+    retired_.push_back(std::move(t->command));
+    tracked_.remove(outcome.cookie);
   }
 }
 
-void Handle::release_retired() { retired_.clear(); }
+void Handle::release_retired() {
+  retired_.clear();
+}
 
-Result<std::uint64_t> Handle::submit(engine::CommandRequest request,
-                                     std::unique_ptr<AsyncCommand> command) {
+Result<std::uint64_t> Handle::submit(engine::CommandRequest request, AsyncCommandPtr command) {
   if (auto ok = refuse_from_callback(); !ok) return tl::unexpected(ok.error());
   Lock lock(mutex_);
-  if (auto ok = need_state("the handle must be connected",
-                           {HandleState::Ready, HandleState::Processing});
+  if (auto ok =
+          need_state("the handle must be connected", {HandleState::Ready, HandleState::Processing});
       !ok) {
     return tl::unexpected(ok.error());
   }
@@ -1079,32 +1091,46 @@ Result<std::uint64_t> Handle::submit(engine::CommandRequest request,
     request.listener = command.get();
   }
   auto cookie = connection_->submit(request);
-  if (!cookie) return cookie;  // `command` is destroyed here, releasing its callbacks
-  if (command) tracked_[*cookie] = TrackedCommand{std::move(command), false, 0, {}};
+  if (!cookie) return cookie;  // `command` is released here, and its callbacks with it
+  if (command) {
+    TrackedCommand& t = tracked_.add(*cookie);
+    t.command = std::move(command);
+    t.done = false;
+    t.errnum = 0;
+    t.message.clear();
+  }
   return cookie;
 }
 
 Result<bool> Handle::command_completed(std::uint64_t cookie) {
   if (auto ok = refuse_from_callback(); !ok) return tl::unexpected(ok.error());
   Lock lock(mutex_);
-  auto it = tracked_.find(cookie);
-  if (it == tracked_.end()) {
+  TrackedCommand* t = tracked_.find(cookie);
+  if (!t) {
     return failure(EINVAL, "cookie " + std::to_string(cookie) +
                                " names no command in flight or awaiting retirement");
   }
-  if (!it->second.done) return false;
-  const int errnum = it->second.errnum;
-  std::string message = std::move(it->second.message);
-  tracked_.erase(it);
+  if (!t->done) return false;
+  const int errnum = t->errnum;
+  std::string message = std::move(t->message);
+  t->command.reset();
+  tracked_.remove(cookie);
   if (errnum != 0) return failure(errnum, message);
   return true;
 }
 
 Result<std::int64_t> Handle::peek_completed() const {
   Lock lock(mutex_);
-  for (const auto& [cookie, t] : tracked_) {
-    if (t.done) return static_cast<std::int64_t>(cookie);
-  }
+  // The first of the completed commands awaiting retirement (libnbd's
+  // nbd_aio_peek_command_completed), in the order they completed.
+  std::uint64_t first = 0, first_completion = 0;
+  tracked_.for_each([&](std::uint64_t cookie, const TrackedCommand& t) {
+    if (t.done && (first == 0 || t.completion < first_completion)) {
+      first = cookie;
+      first_completion = t.completion;
+    }
+  });
+  if (first != 0) return static_cast<std::int64_t>(first);
   if (connection_ && connection_->in_flight() > 0) return 0;
   return failure(EINVAL, "no commands are in flight");
 }
@@ -1112,8 +1138,8 @@ Result<std::int64_t> Handle::peek_completed() const {
 Result<void> Handle::run(engine::CommandRequest request, engine::CommandListener* observer) {
   if (auto ok = refuse_from_callback(); !ok) return ok;
   Lock lock(mutex_);
-  if (auto ok = need_state("the handle must be connected",
-                           {HandleState::Ready, HandleState::Processing});
+  if (auto ok =
+          need_state("the handle must be connected", {HandleState::Ready, HandleState::Processing});
       !ok) {
     return ok;
   }
@@ -1141,8 +1167,8 @@ std::size_t Handle::in_flight() const {
 Result<void> Handle::disconnect() {
   if (auto ok = refuse_from_callback(); !ok) return ok;
   Lock lock(mutex_);
-  if (auto ok = need_state("the handle must be connected",
-                           {HandleState::Ready, HandleState::Processing});
+  if (auto ok =
+          need_state("the handle must be connected", {HandleState::Ready, HandleState::Processing});
       !ok) {
     return ok;
   }

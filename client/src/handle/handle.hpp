@@ -9,7 +9,6 @@
 
 #include <cstdint>
 #include <functional>
-#include <map>
 #include <memory>
 #include <mutex>
 #include <optional>
@@ -17,6 +16,7 @@
 #include <vector>
 
 #include "engine/connection.hpp"
+#include "engine/cookie_table.hpp"
 #include "handle/async_command.hpp"
 #include "handle/handle_settings.hpp"
 #include "handle/handle_state.hpp"
@@ -133,9 +133,8 @@ class Handle {
   // Issues the command and returns its cookie; `command` hears its progress
   // during poll(). The handle keeps `command` until the command is retired
   // (by command_completed(), or by on_finished() returning true), and
-  // destroys it at once when the submission fails.
-  Result<std::uint64_t> submit(engine::CommandRequest request,
-                               std::unique_ptr<AsyncCommand> command);
+  // releases it at once when the submission fails.
+  Result<std::uint64_t> submit(engine::CommandRequest request, AsyncCommandPtr command);
   // true: completed successfully, now retired; false: still in flight;
   // an error: it failed (now retired), or the cookie is unknown.
   Result<bool> command_completed(std::uint64_t cookie);
@@ -182,6 +181,8 @@ class Handle {
   template <class T>
   T read_setting(T HandleSettings::*member) const;
   void emit_debug(const std::string& message) const;
+  // Gives the engine a debug sink while debugging is on, none otherwise.
+  void route_engine_debug();
 
   // The poll loop's pieces.
   Result<int> poll_locked(int timeout_ms);
@@ -207,9 +208,11 @@ class Handle {
   void write_output();
   void end_if_finished();
 
+  // An asynchronous command from submission to retirement.
   struct TrackedCommand {
-    std::unique_ptr<AsyncCommand> command;
+    AsyncCommandPtr command;
     bool done = false;
+    std::uint64_t completion = 0;  // completed_ when it completed: peek_completed() takes the first
     int errnum = 0;
     std::string message;
   };
@@ -234,8 +237,9 @@ class Handle {
   std::unique_ptr<engine::Connection> connection_;
   std::optional<Error> connect_error_;  // the transport never connected
 
-  std::map<std::uint64_t, TrackedCommand> tracked_;  // asynchronous commands by cookie
-  std::vector<std::unique_ptr<AsyncCommand>> retired_;  // destroyed once callbacks return
+  engine::CookieTable<TrackedCommand> tracked_;           // asynchronous commands by cookie
+  std::uint64_t completed_ = 0;                           // asynchronous commands completed so far
+  std::vector<AsyncCommandPtr> retired_;                  // released once callbacks return
   std::unique_ptr<engine::OptionListener> async_option_;  // the running aio_opt_* call
   bool closing_ = false;  // the destructor runs: no more callbacks, only releases
 };

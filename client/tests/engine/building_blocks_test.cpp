@@ -5,6 +5,7 @@
 #include <gtest/gtest.h>
 
 #include "engine/command_table.hpp"
+#include "engine/cookie_table.hpp"
 #include "engine/input_buffer.hpp"
 #include "engine/output_queue.hpp"
 #include "engine/range_set.hpp"
@@ -83,6 +84,36 @@ TEST(OutputQueue, SustainedLoadDoesNotGrowWithoutBound) {
   EXPECT_LT(q.retained_bytes(), 256u * 1024);
 }
 
+TEST(OutputQueue, SustainedCopiesSentInPartsDoNotGrowWithoutBound) {
+  OutputQueue q;
+  // 4 KiB writes are copied next to their headers, so they all extend one
+  // segment; a socket that is always full takes part of it each time.
+  // Request r is 4124 bytes of value r % 251.
+  constexpr std::size_t kRequest = 28 + 4096;
+  const auto request = [](int r) {
+    return std::vector<std::uint8_t>(kRequest, static_cast<std::uint8_t>(r % 251));
+  };
+  int appended = 0;
+  for (; appended < 64; ++appended) q.append_copy(request(appended));
+  q.consume(100);  // from now on every write ends inside a request
+  std::uint64_t expected_sent = 100;
+  for (int i = 0; i < 20000; ++i) {
+    q.append_copy(request(appended++));
+    q.consume(kRequest);
+    expected_sent += kRequest;
+  }
+  EXPECT_EQ(q.sent(), expected_sent);
+  // About 64 requests unsent; the 80 MB sent are gone.
+  EXPECT_LT(q.retained_bytes(), 1024u * 1024);
+  // What is left is the tail of the stream, in order.
+  const auto rest = drain(q);
+  ASSERT_EQ(rest.size(), static_cast<std::uint64_t>(appended) * kRequest - expected_sent);
+  for (std::size_t back = 0; back < rest.size(); ++back) {
+    const int r = appended - 1 - static_cast<int>(back / kRequest);
+    ASSERT_EQ(rest[rest.size() - 1 - back], r % 251) << back;
+  }
+}
+
 TEST(InputBuffer, SpaceGrowsForLargeMessagesAndCompacts) {
   InputBuffer b(16);
   auto s = b.space(4);
@@ -148,6 +179,23 @@ TEST(CommandTable, RecordsAreReused) {
   EXPECT_EQ(first, second);
   EXPECT_EQ(second->errnum, 0);  // reset for reuse
   EXPECT_TRUE(second->error_message.empty());
+}
+
+TEST(CookieTable, VisitsEveryRecordAndIgnoresUnknownRemovals) {
+  CookieTable<int> t;
+  for (std::uint64_t cookie = 1; cookie <= 100; ++cookie) t.add(cookie) = static_cast<int>(cookie);
+  t.remove(1000);  // not in the table: nothing happens
+  EXPECT_EQ(t.size(), 100u);
+  for (std::uint64_t cookie = 2; cookie <= 100; cookie += 2) t.remove(cookie);
+  std::set<std::uint64_t> seen;
+  t.for_each([&](std::uint64_t cookie, int& value) {
+    EXPECT_EQ(value, static_cast<int>(cookie));
+    seen.insert(cookie);
+  });
+  EXPECT_EQ(seen.size(), 50u);
+  EXPECT_EQ(*seen.begin(), 1u);
+  EXPECT_EQ(*seen.rbegin(), 99u);
+  for (const auto cookie : seen) EXPECT_EQ(cookie % 2, 1u);
 }
 
 }  // namespace
