@@ -17,9 +17,9 @@ std::span<std::uint8_t> Connection::input_space() {
     }
   }
   direct_input_ = false;
-  const std::size_t wanted =
-      core_.phase == Phase::Ready ? reader_.bytes_wanted() : negotiator_.bytes_wanted();
-  return core_.input.space(wanted);
+  if (core_.phase != Phase::Ready) return core_.input.space(negotiator_.bytes_wanted());
+  const auto space = core_.input.space(reader_.bytes_wanted());
+  return space.first(std::min(space.size(), reader_.buffered_read_limit()));
 }
 
 void Connection::input_received(std::size_t n) {

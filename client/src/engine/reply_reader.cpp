@@ -65,6 +65,21 @@ std::span<std::uint8_t> ReplyReader::direct_target() const {
   return {data_dest_, static_cast<std::size_t>(data_remaining_)};
 }
 
+std::size_t ReplyReader::buffered_read_limit() const {
+  const std::size_t in_flight = core_.commands.size();
+  if (state_ != State::AwaitMagic || !core_.input.empty() || in_flight == 0 ||
+      core_.large_reads_in_flight != in_flight) {
+    return SIZE_MAX;
+  }
+  // The reply a read gets in the negotiated form: a simple reply, or an
+  // OFFSET_DATA chunk's header and offset.
+  if (core_.session.extended_headers) return EXTENDED_REPLY_HEADER_SIZE + OFFSET_DATA_PREFIX_SIZE;
+  if (core_.session.structured_replies) {
+    return STRUCTURED_REPLY_HEADER_SIZE + OFFSET_DATA_PREFIX_SIZE;
+  }
+  return SIMPLE_REPLY_SIZE;
+}
+
 void ReplyReader::direct_received(std::size_t n) {
   data_dest_ += n;
   data_remaining_ -= n;

@@ -27,6 +27,13 @@ class ReplyReader {
   // directly. Empty otherwise.
   std::span<std::uint8_t> direct_target() const;
   void direct_received(std::size_t n);
+  // At most how many bytes to receive into the input buffer now. Normally
+  // all there is room for; but when every command in flight is a large
+  // read and the buffer is empty, only the next reply's header (with an
+  // OFFSET_DATA chunk's offset), so that the data after it is received
+  // straight into the caller's buffer instead of being copied there: one
+  // more small receive instead of copying up to 64 KiB per reply.
+  std::size_t buffered_read_limit() const;
   // The server closed its side.
   void on_eof();
   // Part of a reply has been read.

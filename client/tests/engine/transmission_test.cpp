@@ -320,6 +320,61 @@ TEST_P(Transmission, LargeReadPayloadIsReceivedDirectlyIntoTheBuffer) {
   EXPECT_EQ(buf, data);
 }
 
+// ReplyReader::buffered_read_limit: with only large reads in flight, the
+// input buffer takes just the next reply's header, so that no data of it
+// lands there to be copied.
+TEST_P(Transmission, WithOnlyLargeReadsInFlightOnlyTheSimpleReplyHeaderIsBuffered) {
+  auto h = make();
+  h.handshake_compact(1 << 20, RW_FLAGS, false);
+  RecordingListener l;
+  ByteVector first(128 * 1024), second(128 * 1024);
+  auto c = h.conn().submit(read_request(first.data(), 0, first.size(), &l));
+  h.conn().submit(read_request(second.data(), first.size(), second.size(), &l));
+  h.request();  // the server has both requests
+  h.request();
+  auto space = h.conn().input_space();
+  EXPECT_EQ(space.size(), SIMPLE_REPLY_SIZE);
+  const auto header = simple_reply(*c, 0);
+  std::memcpy(space.data(), header.data(), header.size());
+  h.conn().input_received(header.size());
+  space = h.conn().input_space();
+  EXPECT_EQ(space.data(), first.data());
+  EXPECT_EQ(space.size(), first.size());
+}
+
+TEST_P(Transmission, WithOnlyLargeReadsInFlightOnlyTheChunkHeaderAndOffsetAreBuffered) {
+  auto h = make();
+  h.handshake_compact(1 << 20, RW_FLAGS);
+  RecordingListener l;
+  ByteVector buf(64 * 1024);
+  auto c = h.conn().submit(read_request(buf.data(), 0, buf.size(), &l));
+  h.request();  // the server has it
+  auto space = h.conn().input_space();
+  EXPECT_EQ(space.size(), STRUCTURED_REPLY_HEADER_SIZE + OFFSET_DATA_PREFIX_SIZE);
+  const auto data = pattern(buf.size(), 6);
+  const auto reply = chunk(*c, DONE, NBD_REPLY_TYPE_OFFSET_DATA, data_payload(0, data));
+  std::memcpy(space.data(), reply.data(), space.size());
+  h.conn().input_received(space.size());
+  space = h.conn().input_space();
+  EXPECT_EQ(space.data(), buf.data());
+  ASSERT_EQ(space.size(), buf.size());
+  std::memcpy(space.data(), data.data(), data.size());
+  h.conn().input_received(data.size());
+  ASSERT_EQ(l.outcomes.size(), 1u);
+  EXPECT_EQ(l.outcomes[0].errnum, 0);
+  EXPECT_EQ(buf, data);
+}
+
+TEST_P(Transmission, ASmallCommandInFlightLetsTheInputBufferFill) {
+  auto h = make();
+  h.handshake_compact(1 << 20, RW_FLAGS);
+  RecordingListener l;
+  ByteVector large(128 * 1024), small(4096);
+  h.conn().submit(read_request(large.data(), 0, large.size(), &l));
+  h.conn().submit(read_request(small.data(), large.size(), small.size(), &l));
+  EXPECT_GT(h.conn().input_space().size(), 4096u);
+}
+
 TEST_P(Transmission, EofWithCommandsInFlightFailsThemAll) {
   auto h = make();
   h.handshake_compact(1 << 20, RW_FLAGS);
