@@ -1099,6 +1099,16 @@ Result<std::uint64_t> Handle::submit(engine::CommandRequest request, AsyncComman
     t.errnum = 0;
     t.message.clear();
   }
+  if (connection_->in_flight() == 1) {
+    // Into an idle connection a command leaves at once: nothing is there to
+    // go with it, and waiting for the caller's next poll would cost a round
+    // of its own. Behind others it waits, and leaves with the next ones in
+    // one write when their replies are read.
+    Dispatching dispatching(this);
+    write_output();
+    end_if_finished();
+    release_retired();
+  }
   return cookie;
 }
 

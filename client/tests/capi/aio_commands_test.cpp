@@ -34,6 +34,21 @@ TEST(AioCommands, PwriteThenPreadRoundTripWithCompletionCallbacks) {
   EXPECT_EQ(read.frees, 1);
 }
 
+// A command into an idle connection is sent within the call (no poll round
+// for it alone); behind another one it waits to leave with the next batch.
+TEST(AioCommands, FirstCommandLeavesAtOnceLaterOnesWaitForThePollLoop) {
+  auto h = connected_handle();
+  std::vector<char> a(4096), b(4096);
+  const int64_t first = nbd_aio_pread(h.get(), a.data(), a.size(), 0, NBD_NULL_COMPLETION, 0);
+  ASSERT_GE(first, 1) << last_error();
+  EXPECT_EQ(nbd_aio_get_direction(h.get()), LIBNBD_AIO_DIRECTION_READ);
+  const int64_t second = nbd_aio_pread(h.get(), b.data(), b.size(), 4096, NBD_NULL_COMPLETION, 0);
+  ASSERT_GE(second, 1) << last_error();
+  EXPECT_EQ(nbd_aio_get_direction(h.get()), LIBNBD_AIO_DIRECTION_BOTH);
+  EXPECT_EQ(wait_for_command(h.get(), first), 1) << last_error();
+  EXPECT_EQ(wait_for_command(h.get(), second), 1) << last_error();
+}
+
 TEST(AioCommands, PwriteWithFuaIsDurableOnCompletion) {
   auto h = connected_handle();
   ASSERT_EQ(nbd_can_fua(h.get()), 1);
