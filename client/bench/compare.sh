@@ -2,8 +2,9 @@
 # nbdref against libnbd on the same work, the same server, in the same run.
 #
 # Starts nbdkit (memory plugin, and the null plugin to take the server's own
-# work out of the picture) on private Unix sockets, then runs every workload
-# with libnbd-bench and nbdref-bench alternately (libnbd, nbdref, libnbd,
+# work out of the picture; the memory plugin again under TLS with a
+# pre-shared key) on private Unix sockets, then runs every workload with
+# libnbd-bench and nbdref-bench alternately (libnbd, nbdref, libnbd,
 # nbdref, ...) for --pairs pairs, and prints the medians and the ratios
 # nbdref/libnbd. A whole-export copy between two memory exports compares
 # nbdcopy, libnbd-bench --copy and nbdref-bench --copy, all three timed the
@@ -90,6 +91,7 @@ workloads() {
       aio memory seq read 256k 16 1
       sync_run memory rand read 4k
       aio null rand read 4k 64 1
+      aio memory-tls rand read 4k 64 1
       copy_run 256k 64 2
       ;;
     default)
@@ -109,10 +111,14 @@ workloads() {
       aio null rand write 4k 64 1
       aio null seq read 1M 64 4
       sync_run null rand read 4k
+      aio memory-tls rand read 4k 64 1
+      aio memory-tls seq read 256k 16 1
+      aio memory-tls rand write 4k 64 1
+      sync_run memory-tls rand read 4k
       copy_run 256k 64 2
       ;;
     full)
-      for server in memory null; do
+      for server in memory null memory-tls; do
         for op in read write; do
           for pattern in rand seq; do
             for block in 4k 64k 256k 1M; do
@@ -207,21 +213,36 @@ start_nbdkit() {  # NAME PLUGIN ARGS...: listens on $work/NAME.sock
   cat "$work/$name.log" >&2
   die "nbdkit $* did not start listening"
 }
-uri_of() { echo "nbd+unix:///?socket=$work/$1.sock"; }
+uri_of() {
+  case "$1" in
+    *-tls) echo "nbds+unix://bench@/?socket=$work/$1.sock&tls-psk-file=$work/keys.psk" ;;
+    *) echo "nbd+unix:///?socket=$work/$1.sock" ;;
+  esac
+}
 
 needs_server() { printf '%s\n' "${plan[@]}" | grep -q "|$1|"; }
 if needs_server memory || needs_server copy; then start_nbdkit memory memory "size=$size"; fi
 if needs_server null; then start_nbdkit null null "size=$size"; fi
 if needs_server copy; then start_nbdkit copy-destination memory "size=$size"; fi
-
-if needs_server memory || needs_server copy; then
-  # Every page allocated and holding data: reads then read data, not holes,
-  # writes never allocate, and nbdcopy finds no zero blocks to skip.
-  echo "=== filling the memory export ($size) with data"
-  fill_bytes=$(($(nbdinfo --size "$(uri_of memory)") >> 20 << 20))
-  "$nbdref_bench" --quiet --op write --pattern seq --block-size 1M --in-flight 16 \
-    --bytes "$fill_bytes" --verify "$(uri_of memory)" >/dev/null
+if needs_server memory-tls; then
+  # TLS with a pre-shared key made now (psktool, GnuTLS): both libraries
+  # take it from the URI's tls-psk-file.
+  psktool -u bench -p "$work/keys.psk" >/dev/null
+  start_nbdkit memory-tls --tls=require --tls-psk="$work/keys.psk" memory "size=$size"
 fi
+
+fill() {  # SERVER: every page allocated and holding data
+  local uri
+  uri=$(uri_of "$1")
+  echo "=== filling the $1 export ($size) with data"
+  fill_bytes=$(($(nbdinfo --size "$uri") >> 20 << 20))
+  "$nbdref_bench" --quiet --op write --pattern seq --block-size 1M --in-flight 16 \
+    --bytes "$fill_bytes" --verify "$uri" >/dev/null
+}
+# Reads then read data, not holes, writes never allocate, and nbdcopy finds
+# no zero blocks to skip.
+if needs_server memory || needs_server copy; then fill memory; fi
+if needs_server memory-tls; then fill memory-tls; fi
 
 # ---- running ----
 

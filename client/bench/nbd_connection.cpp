@@ -12,6 +12,10 @@ void throw_nbd_error(const char* call) {
 
 NbdConnection::NbdConnection(const std::string& uri) : handle_(nbd_create()) {
   if (handle_ == nullptr) throw_nbd_error("nbd_create");
+  // The URI may name local files (a TLS pre-shared key: tls-psk-file).
+  if (nbd_set_uri_allow_local_file(handle_, true) == -1) {
+    throw_nbd_error("nbd_set_uri_allow_local_file");
+  }
   if (nbd_connect_uri(handle_, uri.c_str()) == -1) {
     const std::string what = std::string("nbd_connect_uri ") + uri;
     const char* message = nbd_get_error();

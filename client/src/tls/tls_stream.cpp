@@ -109,7 +109,10 @@ TlsStream::TlsStream(std::unique_ptr<transport::Stream> plain,
                      std::vector<std::uint8_t> already_received)
     : plain_(std::move(plain)),
       credentials_(std::move(credentials)),
-      already_received_(std::move(already_received)) {}
+      inbound_(std::max(INBOUND_CAPACITY, already_received.size())),
+      inbound_end_(already_received.size()) {
+  std::copy(already_received.begin(), already_received.end(), inbound_.begin());
+}
 
 TlsStream::~TlsStream() {
   if (session_) gnutls_deinit(session_);
@@ -119,22 +122,22 @@ TlsStream::~TlsStream() {
 
 ssize_t TlsStream::pull(void* self, void* data, std::size_t size) {
   auto* s = static_cast<TlsStream*>(self);
-  if (s->already_taken_ < s->already_received_.size()) {
-    const std::size_t n = std::min(size, s->already_received_.size() - s->already_taken_);
-    std::memcpy(data, s->already_received_.data() + s->already_taken_, n);
-    s->already_taken_ += n;
-    if (s->already_taken_ == s->already_received_.size()) {
-      s->already_received_ = {};
-      s->already_taken_ = 0;
+  if (s->inbound_begin_ == s->inbound_end_) {
+    // GnuTLS asks for a record's 5-byte header, then for its body: reading
+    // ahead as much as the socket holds takes many records in one call.
+    s->inbound_begin_ = s->inbound_end_ = 0;
+    const auto r = s->plain_->read(s->inbound_);
+    if (r.status == IoStatus::Eof) {
+      s->peer_eof_ = true;
+      return 0;
     }
-    return static_cast<ssize_t>(n);
+    if (r.status != IoStatus::Done) return s->to_gnutls(r);
+    s->inbound_end_ = r.bytes;
   }
-  const auto r = s->plain_->read({static_cast<std::uint8_t*>(data), size});
-  if (r.status == IoStatus::Eof) {
-    s->peer_eof_ = true;
-    return 0;
-  }
-  return s->to_gnutls(r);
+  const std::size_t n = std::min(size, s->inbound_end_ - s->inbound_begin_);
+  std::memcpy(data, s->inbound_.data() + s->inbound_begin_, n);
+  s->inbound_begin_ += n;
+  return static_cast<ssize_t>(n);
 }
 
 ssize_t TlsStream::push(void* self, const iovec* segments, int count) {
@@ -346,7 +349,10 @@ bool TlsStream::needs_write_readiness() const {
 }
 
 bool TlsStream::has_buffered_input() const {
-  return established_ && !broken_ && gnutls_record_check_pending(session_) > 0;
+  // Decrypted bytes GnuTLS holds, or received bytes not yet decrypted: no
+  // poll() would announce either.
+  return established_ && !broken_ &&
+         (gnutls_record_check_pending(session_) > 0 || inbound_begin_ < inbound_end_);
 }
 
 void TlsStream::shutdown() {

@@ -80,8 +80,12 @@ class TlsStream final : public transport::Stream {
 
   std::unique_ptr<transport::Stream> plain_;
   std::shared_ptr<const Credentials> credentials_;
-  std::vector<std::uint8_t> already_received_;
-  std::size_t already_taken_ = 0;
+  // Bytes read from `plain_` for GnuTLS, not yet taken by it: read ahead in
+  // large pieces (and, first, what came with the server's NBD_REP_ACK).
+  static constexpr std::size_t INBOUND_CAPACITY = 64 * 1024;
+  std::vector<std::uint8_t> inbound_;
+  std::size_t inbound_begin_ = 0;
+  std::size_t inbound_end_ = 0;
   gnutls_session_int* session_ = nullptr;
   bool established_ = false;
   bool broken_ = false;      // a fatal error: no close_notify, nothing more

@@ -239,6 +239,45 @@ TEST_F(TlsStreamTest, HandshakeThenLargeDataBothWaysThenCloseNotify) {
   EXPECT_EQ(server.end_of_session(), 0) << gnutls_strerror(server.end_of_session());
 }
 
+// GnuTLS asks its transport for each record's header, then for its body; the
+// stream reads ahead instead, so records that arrived together are taken in
+// one read of the socket (and has_buffered_input() says so, as no poll would).
+TEST_F(TlsStreamTest, RecordsThatArrivedTogetherAreReadAhead) {
+  constexpr std::size_t N = 40000;  // echoed as three records: 16 KiB, 16 KiB, the rest
+  auto pair = socket_pair();
+  PskServer server(pair.server, KEY, Script::Echo, N);
+  auto s = start(pair.client);
+  ASSERT_TRUE(s);
+  ASSERT_EQ(handshake(*s).state, HandshakeProgress::State::Done);
+  std::vector<std::uint8_t> out(N);
+  for (std::size_t i = 0; i < N; ++i) out[i] = static_cast<std::uint8_t>(i * 13 + 1);
+  for (std::size_t sent = 0; sent < N;) {
+    const iovec segment{out.data() + sent, N - sent};
+    const auto r = s->write({&segment, 1});
+    ASSERT_NE(r.status, IoStatus::Failed) << r.detail;
+    if (r.status == IoStatus::Done) sent += r.bytes;
+    pollfd fd{s->fd(), POLLOUT, 0};
+    if (sent < N) ::poll(&fd, 1, 100);
+  }
+  pollfd readable{s->fd(), POLLIN, 0};
+  ASSERT_EQ(::poll(&readable, 1, 10000), 1);
+  std::this_thread::sleep_for(std::chrono::milliseconds(300));  // the whole echo arrives
+  std::vector<std::uint8_t> in(N);
+  const auto first = s->read({in.data(), 16384});
+  ASSERT_EQ(first.status, IoStatus::Done) << first.detail;
+  ASSERT_EQ(first.bytes, 16384u);  // one whole record
+  EXPECT_TRUE(s->has_buffered_input());
+  std::size_t got = first.bytes;
+  while (got < N && s->has_buffered_input()) {
+    const auto r = s->read({in.data() + got, N - got});
+    ASSERT_EQ(r.status, IoStatus::Done) << r.detail;
+    got += r.bytes;
+  }
+  EXPECT_EQ(got, N) << "the rest of the echo came without another poll";
+  EXPECT_EQ(in, out);
+  s->shutdown();
+}
+
 TEST_F(TlsStreamTest, WithoutShutdownTheServerSeesNoCloseNotify) {
   auto pair = socket_pair();
   PskServer server(pair.server, KEY, Script::Echo, 0);
