@@ -18,18 +18,20 @@
 // the script on a Unix socket for every connection: any outcome other than
 // the listed ones is a difference and fails the test. It also holds the header to its
 // purpose: at least one expected failure, and one of the failing checks
-// enforces the broken clause.
+// enforces the broken clause. Every fault the mock knows has a script here.
 #include <gtest/gtest.h>
 
 #include <algorithm>
 #include <filesystem>
 #include <fstream>
+#include <set>
 #include <sstream>
 #include <string>
 #include <thread>
 #include <vector>
 
 #include "checks/standard_catalogue.hpp"
+#include "script/serve_fault.hpp"
 #include "support/child_process.hpp"
 #include "support/program_run.hpp"
 #include "support/temp_dir.hpp"
@@ -160,6 +162,23 @@ TEST_P(BrokenServer, SuiteReportsExactlyTheExpectedFailures) {
 
 INSTANTIATE_TEST_SUITE_P(Scripts, BrokenServer, ::testing::ValuesIn(broken_scripts()),
                          [](const auto& param_info) { return case_name(param_info.param); });
+
+// Every fault of the mock (`serve fault=NAME`, mockserver's serve_fault.cpp)
+// is played by some script, so the suite is shown to catch each of them.
+TEST(BrokenServers, EveryFaultOfTheMockHasAScript) {
+  std::set<std::string> played;
+  for (const fs::path& script : broken_scripts()) {
+    const std::string text = read_file(script);
+    const std::size_t at = text.find("fault=");
+    if (at == std::string::npos) continue;
+    const std::size_t name = at + 6;
+    played.insert(text.substr(name, text.find_first_of(" {\n", name) - name));
+  }
+  for (const auto& fault : mock::script::serve_faults()) {
+    EXPECT_TRUE(played.contains(std::string(fault.name)))
+        << "no script in " << NBDREF_BROKEN_SERVERS << " plays serve fault=" << fault.name;
+  }
+}
 
 // The correct serve-mode mock passes every check: exit status 0 without
 // --expect means no failure and no error (not applicable is fine).

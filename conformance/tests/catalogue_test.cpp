@@ -1,5 +1,7 @@
 // The catalogue: selection by glob, refusal of duplicate or incomplete
-// checks, and the standard catalogue's consistency with clauses.tsv.
+// checks, checks that may take the server down kept last, and the standard
+// catalogue's consistency with clauses.tsv and uncovered.tsv (every clause
+// without a check has a written reason, and only those).
 #include <gtest/gtest.h>
 
 #include "runner/outcome.hpp"
@@ -9,6 +11,7 @@
 #include "checks/standard_catalogue.hpp"
 #include "runner/clause_table.hpp"
 #include "runner/coverage.hpp"
+#include "runner/uncovered_reasons.hpp"
 
 namespace nbdref::conform {
 namespace {
@@ -43,6 +46,15 @@ TEST(Catalogue, RefusesDuplicateIdsAndIncompleteChecks) {
                std::logic_error);
   EXPECT_THROW(c.add({"hs.two", "handshake", {}, Level::Must, "d", &dummy}), std::logic_error);
   EXPECT_THROW(c.add({"hs.three", "handshake", {"S-HS-004"}, Level::Must, "d", nullptr}),
+               std::logic_error);
+}
+
+TEST(Catalogue, ChecksThatEndangerTheServerRunLast) {
+  Catalogue c = small();
+  c.add({"int.risky", "integrity", {"S-TX-012"}, Level::MustNot, "d", &dummy, true});
+  c.add({"int.risky-too", "integrity", {"S-TX-012"}, Level::MustNot, "d", &dummy, true});
+  EXPECT_EQ(c.checks().back().id, "int.risky-too");
+  EXPECT_THROW(c.add({"hs.later", "handshake", {"S-HS-004"}, Level::Must, "d", &dummy}),
                std::logic_error);
 }
 
@@ -99,6 +111,31 @@ TEST_F(StandardCatalogue, TableHasThe268ServerRequirementsTheIssueCounts) {
   EXPECT_GT(coverage.covered_count(), 0u);
 }
 
+std::string joined(const std::vector<std::string>& ids) {
+  std::string out;
+  for (const std::string& id : ids) out += " " + id;
+  return out;
+}
+
+TEST_F(StandardCatalogue, EveryUncoveredClauseHasAReasonAndOnlyThose) {
+  auto reasons = load_uncovered_reasons(NBDREF_CONFORM_UNCOVERED);
+  ASSERT_TRUE(reasons) << reasons.error().message;
+  const Coverage coverage = measure_coverage(table_, standard_catalogue(), *reasons);
+  EXPECT_TRUE(coverage.unexplained.empty())
+      << "uncovered clauses without a reason in uncovered.tsv:" << joined(coverage.unexplained);
+  EXPECT_TRUE(coverage.stray_reasons.empty())
+      << "uncovered.tsv gives reasons for covered clauses or for ids that are no server "
+         "requirement:"
+      << joined(coverage.stray_reasons);
+  EXPECT_EQ(coverage.reasons.size(), coverage.uncovered.size());
+}
+
+TEST_F(StandardCatalogue, ChecksThatEndangerTheServerComeLast) {
+  const auto& checks = standard_catalogue().checks();
+  ASSERT_FALSE(checks.empty());
+  EXPECT_TRUE(checks.back().endangers_server) << checks.back().id;
+}
+
 TEST(Coverage, CountsPerAreaAndListsUncovered) {
   auto table = parse_clause_table(
       "id\trole\tlevel\tsection\ttestable\tsummary\n"
@@ -120,6 +157,37 @@ TEST(Coverage, CountsPerAreaAndListsUncovered) {
   const std::string text = coverage_text(coverage, c);
   EXPECT_NE(text.find("3 of 3"), std::string::npos) << text;
   EXPECT_NE(text.find("opt.list-data"), std::string::npos);
+}
+
+TEST(Coverage, ShowsWhyAClauseHasNoCheckAndFindsReasonsOutOfDate) {
+  auto table = parse_clause_table(
+      "id\trole\tlevel\tsection\ttestable\tsummary\n"
+      "S-HS-004\tserver\tMUST\ts\twire\tcloses on unknown flags\n"
+      "S-HS-013\tserver\tSHOULD\ts\twire\tanswers SHUTDOWN while shutting down\n"
+      "S-TX-009\tserver\tSHOULD\ts\twire\tcompletes requests on shutdown\n",
+      "t.tsv");
+  ASSERT_TRUE(table) << table.error().message;
+  auto reasons = parse_uncovered_reasons(
+      "id\treason\n"
+      "S-HS-013\tneeds a server shutdown\n"
+      "S-HS-004\tstale: it has a check now\n",
+      "u.tsv");
+  ASSERT_TRUE(reasons) << reasons.error().message;
+  const Catalogue c = small();
+  const Coverage coverage = measure_coverage(*table, c, *reasons);
+  EXPECT_EQ(coverage.unexplained, (std::vector<std::string>{"S-TX-009"}));
+  EXPECT_EQ(coverage.stray_reasons, (std::vector<std::string>{"S-HS-004"}));
+  const std::string text = coverage_text(coverage, c);
+  EXPECT_NE(text.find("why not: needs a server shutdown"), std::string::npos) << text;
+  EXPECT_NE(text.find("why not: (no reason given)"), std::string::npos) << text;
+}
+
+TEST(UncoveredReasons, RefusesMalformedRowsAndIdsGivenTwice) {
+  EXPECT_FALSE(parse_uncovered_reasons("id\treason\nS-HS-013\n", "u.tsv"));
+  EXPECT_FALSE(parse_uncovered_reasons("id\treason\nS-HS-013\t\n", "u.tsv"));
+  auto twice = parse_uncovered_reasons("id\treason\nS-HS-013\ta\nS-HS-013\tb\n", "u.tsv");
+  ASSERT_FALSE(twice);
+  EXPECT_NE(twice.error().message.find("u.tsv:3:"), std::string::npos) << twice.error().message;
 }
 
 TEST(ClauseTable, RefusesARowWithTheWrongFieldCount) {

@@ -85,6 +85,10 @@ TEST(ConformProgram, HelpListAndCoverageNeedNoServer) {
   const ProgramRun coverage = conform({"--coverage"});
   EXPECT_EQ(coverage.status, 0);
   EXPECT_NE(coverage.output.find("of 268"), std::string::npos) << coverage.output;
+  // Each uncovered clause with the reason uncovered.tsv gives.
+  EXPECT_NE(coverage.output.find("why not: needs a server shutting down"), std::string::npos)
+      << coverage.output;
+  EXPECT_EQ(coverage.output.find("(no reason given)"), std::string::npos) << coverage.output;
 }
 
 TEST(ConformProgram, UsageErrorsAndAnUnreachableServerExitWith2) {

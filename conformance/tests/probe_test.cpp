@@ -157,6 +157,31 @@ TEST_F(ProbeOverSocketpair, WrongCookieIsAViolationOfS_TX_002) {
   EXPECT_EQ(e.clause(), "S-TX-002");
 }
 
+TEST_F(ProbeOverSocketpair, UnknownReplyMagicWithoutStructuredRepliesNamesS_TX_001) {
+  const auto request = probe_->send_request(wire::NBD_CMD_READ, 0, 0, 4);
+  // A failed READ's simple reply followed by data it must not carry.
+  std::vector<std::uint8_t> bytes;
+  wire::Writer w(bytes);
+  wire::encode_simple_reply({wire::NBD_EINVAL, request.cookie}, w);
+  w.bytes(std::vector<std::uint8_t>(16, 0));
+  server_sends(bytes);
+  EXPECT_EQ(probe_->read_reply(request).error(), wire::NBD_EINVAL);
+  const auto next = probe_->send_request(wire::NBD_CMD_FLUSH, 0, 0, 0);
+  const ProbeError e = error_of([&] { probe_->read_reply(next); });
+  EXPECT_EQ(e.kind(), ProbeError::Kind::Violation);
+  EXPECT_EQ(e.clause(), "S-TX-001") << e.what();
+}
+
+TEST_F(ProbeOverSocketpair, MissingPaddingAfterTheExportReplyIsAViolationOfS_HS_017) {
+  std::vector<std::uint8_t> bytes;
+  wire::Writer w(bytes);
+  wire::encode_export_name_reply({64 << 20, wire::NBD_FLAG_HAS_FLAGS}, false, w);
+  server_sends(bytes);
+  const ProbeError e = error_of([&] { probe_->read_export_name_reply(true); });
+  EXPECT_EQ(e.kind(), ProbeError::Kind::Violation);
+  EXPECT_EQ(e.clause(), "S-HS-017") << e.what();
+}
+
 TEST_F(ProbeOverSocketpair, StructuredReplyIsReadUpToTheDoneChunk) {
   const auto request = probe_->send_request(wire::NBD_CMD_READ, 0, 0, 8);
   std::vector<std::uint8_t> bytes;

@@ -146,6 +146,27 @@ TEST_F(ReportFixture, JUnitHasTheStructureAndCountsCiSystemsRead) {
   xmlFreeDoc(doc);
 }
 
+TEST_F(ReportFixture, JUnitTimesAreSeconds) {
+  auto xml = junit_report(run_);
+  ASSERT_TRUE(xml) << xml.error().message;
+  xmlDoc* doc = xmlReadMemory(xml->data(), static_cast<int>(xml->size()), "junit.xml", nullptr,
+                              XML_PARSE_NONET);
+  ASSERT_NE(doc, nullptr) << *xml;
+  xmlNode* root = xmlDocGetRootElement(doc);
+  // The run took 1234 ms, each check 10 ms: JUnit counts in seconds.
+  EXPECT_EQ(attribute(root, "time"), "1.234");
+  const auto suites = elements(root, "testsuite");
+  ASSERT_EQ(suites.size(), 2u);
+  EXPECT_EQ(attribute(suites[0], "time"), "0.030");
+  EXPECT_EQ(attribute(suites[1], "time"), "0.030");
+  for (xmlNode* suite : suites) {
+    for (xmlNode* tc : elements(suite, "testcase")) {
+      EXPECT_EQ(attribute(tc, "time"), "0.010") << attribute(tc, "name");
+    }
+  }
+  xmlFreeDoc(doc);
+}
+
 TEST_F(ReportFixture, JUnitFailureCarriesTheEvidenceSafely) {
   auto xml = junit_report(run_);
   ASSERT_TRUE(xml);

@@ -1,8 +1,9 @@
 // The runner's isolation: a server that hangs costs one check its timeout,
-// a server that dies or crashes makes errors that say so, and every
-// exception a check throws becomes an outcome; the run always goes on to the
-// next check. Servers here are scripted in-process on a Unix socket, or
-// shell commands started per connection.
+// a server that dies or crashes makes errors that say so (unless the check
+// endangers the server and judges that itself), and every exception a check
+// throws becomes an outcome, a protocol violation naming the clause it
+// breaks; the run always goes on to the next check. Servers here are scripted in-process on a Unix
+// socket, or shell commands started per connection.
 #include <poll.h>
 #include <sys/socket.h>
 #include <sys/un.h>
@@ -116,6 +117,22 @@ Outcome fail_outright(CheckContext& ctx) {
   return ctx.fail("did the wrong thing", "the right thing");
 }
 
+Outcome throw_violation_of_another_clause(CheckContext&) {
+  throw ProbeError(ProbeError::Kind::Violation, "reply magic 0 [S-TX-001]", "S-TX-001");
+}
+
+// Connects, and fails whatever the server does: a check that judges the
+// server's survival itself.
+Outcome connect_then_fail(CheckContext& ctx) {
+  try {
+    Probe probe = ctx.connect();
+    probe.read_greeting();
+  } catch (const ProbeError&) {
+    return ctx.fail("the server went away", "the server stays");
+  }
+  return ctx.fail("the server answered, yet this check fails", "the server stays");
+}
+
 Catalogue greeting_checks(int count) {
   Catalogue c;
   for (int i = 0; i < count; ++i) {
@@ -215,6 +232,57 @@ TEST(Runner, ExceptionsBecomeOutcomes) {
   EXPECT_NE(run.results[2].outcome.observed.find("boom"), std::string::npos);
   EXPECT_EQ(run.results[3].outcome.status, Status::Fail);
   EXPECT_EQ(run.results[3].outcome.required, "the right thing");
+}
+
+TEST(Runner, AViolationOfAClauseTheCheckDoesNotCiteNamesThatClause) {
+  Catalogue c;
+  c.add({"t.framed",
+         "test",
+         {"S-OPT-020"},
+         Level::Must,
+         "replies are framed",
+         &throw_violation_of_another_clause});
+  const RunResult run = run_checks(command_target({"true"}, false, ""), all(c), RunOptions{});
+  ASSERT_EQ(run.results.size(), 1u);
+  const Outcome& o = run.results[0].outcome;
+  EXPECT_EQ(o.status, Status::Fail);
+  EXPECT_NE(o.required.find("[S-TX-001]"), std::string::npos) << o.required;
+  EXPECT_NE(o.required.find("replies are framed [S-OPT-020]"), std::string::npos) << o.required;
+}
+
+TEST(Runner, ACheckThatEndangersTheServerKeepsItsOutcomeWhenTheServerDies) {
+  const Target killed = command_target({"sh", "-c", "kill -KILL $$"}, false, "");
+  Catalogue c;
+  c.add({"t.ordinary", "test", {"S-INT-002"}, Level::Must, "the server stays", &connect_then_fail});
+  c.add({"t.risky",
+         "test",
+         {"S-TX-012"},
+         Level::MustNot,
+         "the server stays",
+         &connect_then_fail,
+         true});
+  RunOptions options;
+  options.timeout = 2s;
+  const RunResult run = run_checks(killed, all(c), options);
+  ASSERT_EQ(run.results.size(), 2u);
+  EXPECT_EQ(run.results[0].outcome.status, Status::Error);
+  EXPECT_NE(run.results[0].outcome.observed.find("killed by a signal"), std::string::npos);
+  EXPECT_EQ(run.results[1].outcome.status, Status::Fail);
+  EXPECT_EQ(run.results[1].outcome.observed, "the server went away");
+
+  // A persistent server that stops listening: no liveness verdict either.
+  ScriptedUnixServer dying([](int, transport::UniqueFd) {}, 1);
+  Catalogue risky;
+  risky.add({"t.risky",
+             "test",
+             {"S-TX-012"},
+             Level::MustNot,
+             "the server stays",
+             &connect_then_fail,
+             true});
+  const RunResult second = run_checks(dying.target(), all(risky), options);
+  ASSERT_EQ(second.results.size(), 1u);
+  EXPECT_EQ(second.results[0].outcome.status, Status::Fail);
 }
 
 TEST(Runner, ComparesWithExpectationsAndReportsProgress) {

@@ -16,5 +16,7 @@ void add_block_status_checks(Catalogue& catalogue);      // block_status.cpp
 void add_size_constraint_checks(Catalogue& catalogue);   // size_constraints.cpp
 void add_extended_header_checks(Catalogue& catalogue);   // extended_headers.cpp
 void add_integrity_checks(Catalogue& catalogue);         // integrity.cpp
+// Last: its checks may take the server down (Check::endangers_server).
+void add_robustness_checks(Catalogue& catalogue);  // robustness.cpp
 
 }  // namespace nbdref::conform

@@ -38,13 +38,17 @@ StatusSetup status_setup(CheckContext& ctx, std::size_t seed) {
   }
   s.offset = ctx.scratch_offset(e.size);
   s.length = 3 * kPart;
-  require_success(write_data(e.probe, s.offset, test_pattern(kPart, seed)), "writing test data");
+  // C-SZ-008: writes within the maximum payload.
+  const std::uint64_t limit = payload_limit(ctx);
+  require_success(write_in_pieces(e.probe, s.offset, test_pattern(kPart, seed), limit),
+                  "writing test data");
   if (e.flags & NBD_FLAG_SEND_WRITE_ZEROES) {
     require_success(round_trip(e.probe, NBD_CMD_WRITE_ZEROES, 0, s.offset + kPart, kPart),
                     "zeroing the middle of the region");
   }
-  require_success(write_data(e.probe, s.offset + 2 * kPart, test_pattern(kPart, seed + 1)),
-                  "writing test data");
+  require_success(
+      write_in_pieces(e.probe, s.offset + 2 * kPart, test_pattern(kPart, seed + 1), limit),
+      "writing test data");
   return s;
 }
 
@@ -70,14 +74,19 @@ StatusAnswer query(StatusSetup& s, std::uint16_t flags) {
 }
 
 // The problem with a reply to a status query, judged by the chunk rules
-// and S-BS-001, S-BS-004, S-BS-051; nothing when it is a valid success.
+// and S-BS-001, S-BS-004, S-BS-051; nothing when it is a valid success. A
+// valid refusal breaks no rule but leaves nothing to judge: the check
+// aborts as an error.
 std::optional<std::string> status_reply_problem(const StatusSetup& s, const StatusAnswer& a) {
   if (a.reply.is_simple()) {
     return "NBD_CMD_BLOCK_STATUS got a " + a.reply.describe() + " [S-BS-004]";
   }
   if (auto problem = reply_rule_problem(a.request, a.reply, s.open.open.probe)) return problem;
   if (a.reply.error() != 0) {
-    return "NBD_CMD_BLOCK_STATUS of a range inside the export failed: " + describe_chunks(a.reply);
+    throw CheckAbort{Status::Error,
+                     "the check cannot go on: NBD_CMD_BLOCK_STATUS of a range inside the export "
+                     "failed (" +
+                         describe_chunks(a.reply) + ")"};
   }
   const auto chunks = status_chunks(a.reply);
   for (const auto& [id, name] : s.open.contexts) {
@@ -126,9 +135,7 @@ Outcome one_chunk_per_context(CheckContext& ctx) {
 Outcome extents_within_request(CheckContext& ctx) {
   StatusSetup s = status_setup(ctx, 3);
   const StatusAnswer a = query(s, 0);
-  if (auto problem = status_reply_problem(s, a)) {
-    throw CheckAbort{Status::Error, "the reply is not a valid status reply: " + *problem};
-  }
+  if (auto problem = status_reply_problem(s, a)) return ctx.fail(*problem, kChunkRequirement);
   const BlockStatusView v = only_chunk(a);
   std::uint64_t sum = 0;
   for (std::size_t i = 0; i + 1 < v.size(); ++i) {
@@ -148,9 +155,7 @@ Outcome extents_within_request(CheckContext& ctx) {
 Outcome allocation_flags(CheckContext& ctx) {
   StatusSetup s = status_setup(ctx, 5);
   const StatusAnswer a = query(s, 0);
-  if (auto problem = status_reply_problem(s, a)) {
-    throw CheckAbort{Status::Error, "the reply is not a valid status reply: " + *problem};
-  }
+  if (auto problem = status_reply_problem(s, a)) return ctx.fail(*problem, kChunkRequirement);
   const BlockStatusView v = only_chunk(a);
   for (std::size_t i = 0; i < v.size(); ++i) {
     if (v[i].status & ~kAllocationBits) {
@@ -187,9 +192,7 @@ Outcome extents_aligned(CheckContext& ctx) {
   const std::uint64_t unit = std::max<std::uint64_t>(512, sizes ? sizes->minimum : 1);
   StatusSetup s = status_setup(ctx, 9);
   const StatusAnswer a = query(s, 0);
-  if (auto problem = status_reply_problem(s, a)) {
-    throw CheckAbort{Status::Error, "the reply is not a valid status reply: " + *problem};
-  }
+  if (auto problem = status_reply_problem(s, a)) return ctx.fail(*problem, kChunkRequirement);
   const BlockStatusView v = only_chunk(a);
   std::uint64_t at = s.offset;
   for (std::size_t i = 0; i < v.size(); ++i) {
@@ -209,9 +212,7 @@ Outcome extents_aligned(CheckContext& ctx) {
 Outcome neighbours_differ(CheckContext& ctx) {
   StatusSetup s = status_setup(ctx, 11);
   const StatusAnswer a = query(s, 0);
-  if (auto problem = status_reply_problem(s, a)) {
-    throw CheckAbort{Status::Error, "the reply is not a valid status reply: " + *problem};
-  }
+  if (auto problem = status_reply_problem(s, a)) return ctx.fail(*problem, kChunkRequirement);
   const BlockStatusView v = only_chunk(a);
   for (std::size_t i = 1; i < v.size(); ++i) {
     if (v[i].status == v[i - 1].status) {

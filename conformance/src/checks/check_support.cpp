@@ -34,21 +34,23 @@ std::optional<std::string> transmission_flag_problem(std::uint16_t flags, bool s
   const std::string shown = " (flags " + describe_transmission_flags(flags) + ")";
   // S-TX-015 (proto.md "Transmission flags"): bit 0 is always set.
   if (!(flags & NBD_FLAG_HAS_FLAGS)) return "NBD_FLAG_HAS_FLAGS is clear" + shown + " [S-TX-015]";
-  // S-TX-019, X-S-009: DF needs structured replies (or extended headers).
+  // S-TX-019, X-S-009: DF needs structured replies (or extended headers);
+  // S-SR-012, X-S-016: no feature whose replies need payloads is
+  // advertised before they are negotiated.
   if (!structured && (flags & NBD_FLAG_SEND_DF)) {
     return "NBD_FLAG_SEND_DF is set although structured replies were not negotiated" + shown +
-           " [S-TX-019]";
+           " [S-TX-019, X-S-009, S-SR-012, X-S-016]";
   }
   // S-TX-023: no fast zero without write zeroes.
   if ((flags & NBD_FLAG_SEND_FAST_ZERO) && !(flags & NBD_FLAG_SEND_WRITE_ZEROES)) {
     return "NBD_FLAG_SEND_FAST_ZERO is set without NBD_FLAG_SEND_WRITE_ZEROES" + shown +
            " [S-TX-023]";
   }
-  // X-S-010: the block status payload needs extended headers, which the
-  // probe did not negotiate here.
+  // X-S-010, X-S-027: the block status payload, a request payload, needs
+  // extended headers, which the probe did not negotiate here.
   if (flags & NBD_FLAG_BLOCK_STATUS_PAYLOAD) {
     return "NBD_FLAG_BLOCK_STATUS_PAYLOAD is set although extended headers were not negotiated" +
-           shown + " [X-S-010]";
+           shown + " [X-S-010, X-S-027]";
   }
   return std::nullopt;
 }

@@ -55,8 +55,10 @@ void finish_simple_reply(Probe& probe, const wire::RequestHeader& request);
 // The first problem with transmission flags received after negotiating
 // with (`structured`) or without structured replies, naming its clause:
 // HAS_FLAGS must be set (S-TX-015), SEND_DF clear without structured replies
-// (S-TX-019, X-S-009), FAST_ZERO only with WRITE_ZEROES (S-TX-023), and
-// BLOCK_STATUS_PAYLOAD clear without extended headers (X-S-010).
+// (S-TX-019, X-S-009; S-SR-012, X-S-016 for features needing reply
+// payloads), FAST_ZERO only with WRITE_ZEROES (S-TX-023), and
+// BLOCK_STATUS_PAYLOAD, a request payload, clear without extended headers
+// (X-S-010, X-S-027).
 std::optional<std::string> transmission_flag_problem(std::uint16_t flags, bool structured);
 
 }  // namespace nbdref::conform

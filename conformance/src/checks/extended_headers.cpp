@@ -192,9 +192,7 @@ Outcome block_status_past_end(CheckContext& ctx) {
   const RequestHeader request =
       c.open.probe.send_request(NBD_CMD_BLOCK_STATUS, 0, 0, c.open.size + kTestBlock);
   const TransmissionReply reply = c.open.probe.read_reply(request);
-  if (auto problem = reply_rule_problem(request, reply, c.open.probe)) {
-    throw CheckAbort{Status::Error, "the reply breaks the chunk rules: " + *problem};
-  }
+  require_valid_reply(request, reply, c.open.probe);
   if (reply.error() != NBD_EINVAL) {
     return ctx.fail(
         "a BLOCK_STATUS whose effect length exceeds the export got " + describe_chunks(reply),
@@ -261,7 +259,8 @@ Outcome block_status_payload_unknown_id(CheckContext& ctx) {
 
 // X-S-001 (extended-headers text, "Request message"): a payload announced
 // beyond the maximum is not read; the server hard-disconnects. Only the
-// header is sent.
+// header is sent; it breaks C-SZ-008 on purpose, as the clause is about
+// such a client.
 Outcome oversized_payload_disconnects(CheckContext& ctx) {
   OpenExport e = open_extended_export(ctx, {});
   const auto sizes = advertised_block_size(ctx);
@@ -281,6 +280,42 @@ Outcome oversized_payload_disconnects(CheckContext& ctx) {
                               " bytes of payload with " + std::to_string(wait.bytes.size()) +
                               " bytes",
                     required);
+  }
+  return ctx.pass();
+}
+
+// X-S-043 (extended-headers text, "Maximum interoperability"): a server
+// offering extended headers does not force them on a client: NBD_OPT_GO
+// without them succeeds and compact requests are served.
+Outcome compact_headers_still_work(CheckContext& ctx) {
+  {
+    Probe probe = ctx.connect_newstyle();
+    const OptionReplies eh = probe.request_option(NBD_OPT_EXTENDED_HEADERS);
+    if (eh.back().type != NBD_REP_ACK) {
+      return ctx.not_applicable("the server does not offer extended headers (" +
+                                eh.back().describe() + ")");
+    }
+  }
+  Probe probe = ctx.connect_newstyle();
+  const OptionReplies go = probe.request_info(NBD_OPT_GO, ctx.export_name());
+  const std::string required =
+      "a server offering extended headers does not force them with "
+      "NBD_REP_ERR_EXT_HEADER_REQD: compact headers keep working [X-S-043]";
+  if (go.back().type == NBD_REP_ERR_EXT_HEADER_REQD) {
+    return ctx.fail("NBD_OPT_GO without extended headers was answered " + go.back().describe(),
+                    required);
+  }
+  if (go.back().type != NBD_REP_ACK) {
+    throw CheckAbort{Status::Error,
+                     "the check cannot go on: NBD_OPT_GO was answered " + go.back().describe()};
+  }
+  const auto info = find_export_info(decode_infos(go));
+  const TransmissionReply r = round_trip(
+      probe, NBD_CMD_READ, 0, 0, std::min<std::uint64_t>(info ? info->export_size : 0, 512));
+  if (r.error() != 0) {
+    return ctx.fail(
+        "a compact NBD_CMD_READ after NBD_OPT_GO without extended headers got a " + r.describe(),
+        required);
   }
   return ctx.pass();
 }
@@ -355,6 +390,12 @@ void add_extended_header_checks(Catalogue& c) {
          Level::Should,
          "a WRITE announcing a payload beyond the maximum makes the server disconnect",
          &oversized_payload_disconnects});
+  c.add({"eh.compact-headers-still-work",
+         area,
+         {"X-S-043"},
+         Level::ShouldNot,
+         "a server offering extended headers still serves clients that do not negotiate them",
+         &compact_headers_still_work});
   c.add({"eh.payload-flag-needs-contexts",
          area,
          {"X-S-011"},

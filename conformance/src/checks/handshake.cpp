@@ -222,7 +222,10 @@ Outcome export_name_supported(CheckContext& ctx) {
 }
 
 // S-TX-015, S-TX-019, S-TX-023, X-S-009, X-S-010 (proto.md "Transmission
-// flags"; the extended-headers text, same section).
+// flags"; the extended-headers text, same section), S-SR-012, X-S-016,
+// X-S-027 ("NBD_OPT_STRUCTURED_REPLY", "NBD_OPT_EXTENDED_HEADERS": nothing
+// needing reply or request payloads is advertised before they are
+// negotiated).
 Outcome export_name_flags(CheckContext& ctx) {
   Probe probe = ctx.connect_newstyle();
   send_export_name(probe, ctx.export_name());
@@ -340,13 +343,14 @@ void add_handshake_checks(Catalogue& c) {
          Level::Should,
          "NBD_OPT_EXPORT_NAME for the target export enters transmission",
          &export_name_supported});
-  c.add({"hs.export-name-flags",
-         area,
-         {"S-TX-015", "S-TX-019", "S-TX-023", "X-S-009", "X-S-010"},
-         Level::Must,
-         "the NBD_OPT_EXPORT_NAME reply's transmission flags have HAS_FLAGS and no flag that "
-         "needs an unnegotiated feature",
-         &export_name_flags});
+  c.add(
+      {"hs.export-name-flags",
+       area,
+       {"S-TX-015", "S-TX-019", "S-TX-023", "X-S-009", "X-S-010", "S-SR-012", "X-S-016", "X-S-027"},
+       Level::Must,
+       "the NBD_OPT_EXPORT_NAME reply's transmission flags have HAS_FLAGS and no flag that "
+       "needs an unnegotiated feature",
+       &export_name_flags});
   c.add({"hs.export-name-unknown-closes",
          area,
          {"S-HS-005", "S-HS-008"},

@@ -1,7 +1,7 @@
 // Checks of metadata context negotiation (proto.md "Metadata querying",
 // "The base: metadata namespace", "NBD_OPT_LIST_META_CONTEXT",
 // "NBD_OPT_SET_META_CONTEXT", "NBD_REP_META_CONTEXT").
-#include <set>
+#include <map>
 
 #include "checks/areas.hpp"
 #include "checks/check_support.hpp"
@@ -44,9 +44,12 @@ std::vector<ListedContext> contexts_of(const OptionReplies& replies) {
   for (const OptionReply& r : replies) {
     if (r.type != NBD_REP_META_CONTEXT) continue;
     if (r.payload.size() < 4) {
-      throw ProbeError(ProbeError::Kind::Violation, "an NBD_REP_META_CONTEXT reply of " +
-                                                        std::to_string(r.payload.size()) +
-                                                        " bytes has no room for its context id");
+      // S-BS-024, S-BS-037: the reply is a context id, then the name.
+      const char* clause = r.option == NBD_OPT_SET_META_CONTEXT ? "S-BS-037" : "S-BS-024";
+      throw ProbeError(ProbeError::Kind::Violation,
+                       "an NBD_REP_META_CONTEXT reply of " + std::to_string(r.payload.size()) +
+                           " bytes has no room for its context id [" + clause + "]",
+                       clause);
     }
     out.push_back(
         {load_be32(r.payload.data()), std::string(as_string_view(Bytes(r.payload).subspan(4)))});
@@ -188,6 +191,39 @@ Outcome list_base_wildcard(CheckContext& ctx) {
   return ctx.pass();
 }
 
+// S-BS-027 (proto.md "NBD_OPT_LIST_META_CONTEXT"): with queries, the reply
+// lists the contexts matching at least one of them. Each context listed
+// with no query (up to 16) is asked for by its full name, alone and after
+// a query matching nothing; both replies must list it.
+Outcome list_query_matches(CheckContext& ctx) {
+  std::vector<ListedContext> all = list_all(ctx);
+  if (all.empty()) return ctx.not_applicable("the server lists no metadata context");
+  constexpr std::size_t kMostAsked = 16;
+  if (all.size() > kMostAsked) all.resize(kMostAsked);
+  Probe probe = structured_session(ctx);
+  const std::string required =
+      "NBD_OPT_LIST_META_CONTEXT with queries lists every context matching at least one of them "
+      "[S-BS-027]";
+  for (const ListedContext& c : all) {
+    const std::vector<std::vector<std::string>> asked = {
+        {c.name}, {"x-nbdref-no-such-namespace:leaf", c.name}};
+    for (const std::vector<std::string>& queries : asked) {
+      const OptionReplies r =
+          meta_context_request(probe, NBD_OPT_LIST_META_CONTEXT, ctx.export_name(), queries);
+      const std::string shown = queries.size() == 1 ? "the query " + quoted(c.name) + " was"
+                                                    : "the queries " + quoted(queries[0]) + ", " +
+                                                          quoted(c.name) + " were";
+      if (r.back().type != NBD_REP_ACK || !lists(contexts_of(r), c.name)) {
+        return ctx.fail(quoted(c.name) + " is listed with no query, but " + shown + " answered " +
+                            reply_types(r) + " without it",
+                        required);
+      }
+    }
+  }
+  return ctx.pass(std::to_string(all.size()) +
+                  (all.size() == 1 ? " context asked for by name" : " contexts asked for by name"));
+}
+
 // Expects `option` with `queries` to be answered with a lone NBD_REP_ACK.
 Outcome expect_lone_ack(CheckContext& ctx, std::uint32_t option,
                         const std::vector<std::string>& queries, const std::string& required) {
@@ -243,15 +279,18 @@ Outcome set_base_allocation(CheckContext& ctx) {
       "contexts [X-S-023]";
   if (r.back().type != NBD_REP_ACK)
     return ctx.fail("the server answered " + reply_types(r), required);
-  std::set<std::uint32_t> ids;
   for (std::size_t i = 0; i + 1 < r.size(); ++i) {
     if (r[i].type != NBD_REP_META_CONTEXT) {
       return ctx.fail("reply " + std::to_string(i + 1) + " is " + r[i].describe(), required);
     }
   }
+  std::map<std::uint32_t, std::string> ids;  // id -> the context it was given to
   for (const ListedContext& c : contexts_of(r)) {
-    if (!ids.insert(c.id).second) {
-      return ctx.fail("context id " + std::to_string(c.id) + " was given twice", required);
+    const auto [given, fresh] = ids.emplace(c.id, c.name);
+    if (!fresh) {
+      return ctx.fail("context id " + std::to_string(c.id) + " was given twice in one reply: to " +
+                          quoted(given->second) + ", then to " + quoted(c.name),
+                      required);
     }
   }
   return ctx.pass(ids.empty() ? "no context selected" : "");
@@ -341,6 +380,13 @@ void add_meta_context_checks(Catalogue& c) {
          Level::Must,
          "the query \"base:\" lists base:allocation when the server supports it",
          &list_base_wildcard});
+  c.add({"meta.list-query-matches",
+         area,
+         {"S-BS-027"},
+         Level::Must,
+         "LIST_META_CONTEXT with queries lists the contexts they name, also after a query "
+         "matching nothing",
+         &list_query_matches});
   c.add({"meta.list-unknown-namespace",
          area,
          {"S-BS-022", "S-BS-023"},

@@ -357,18 +357,73 @@ Outcome info_strings(CheckContext& ctx) {
   return ctx.pass();
 }
 
-// S-OPT-009 (proto.md "NBD_OPT_INFO / NBD_OPT_GO").
+// S-OPT-009 (proto.md "NBD_OPT_INFO / NBD_OPT_GO"). The same NBD_OPT_INFO
+// without information requests succeeds first, on the same connection:
+// only then does a refusal of the unknown requests show the rule broken.
 Outcome info_unknown_request(CheckContext& ctx) {
   Probe probe = ctx.connect_newstyle();
-  const OptionReplies r =
-      probe.request_info(NBD_OPT_INFO, ctx.export_name(), {kUnassignedInfoType, 0xffff});
-  require_export_opened(r);
-  if (r.back().type != NBD_REP_ACK) {
-    return ctx.fail("the server answered " + r.back().describe(),
-                    "information requests the server does not know are ignored: the request "
-                    "still succeeds [S-OPT-009]");
+  const OptionReplies plain = probe.request_info(NBD_OPT_INFO, ctx.export_name());
+  if (plain.back().type == NBD_REP_ERR_UNSUP) {
+    return ctx.not_applicable(
+        "the server does not implement NBD_OPT_INFO (judged by opt.info-export)");
+  }
+  if (plain.back().type != NBD_REP_ACK) {
+    throw CheckAbort{Status::Error,
+                     "the check cannot go on: NBD_OPT_INFO without information requests was "
+                     "answered " +
+                         plain.back().describe()};
+  }
+  const std::vector<std::uint16_t> unknown = {kUnassignedInfoType, 0xffff};
+  const std::string required =
+      "information requests the server does not know are ignored: NBD_OPT_INFO and NBD_OPT_GO "
+      "carrying them succeed as without them [S-OPT-009]";
+  const OptionReplies info = probe.request_info(NBD_OPT_INFO, ctx.export_name(), unknown);
+  if (info.back().type != NBD_REP_ACK) {
+    return ctx.fail(
+        "NBD_OPT_INFO succeeded without information requests, then with requests for the "
+        "unknown types 32343 and 65535 it was answered " +
+            info.back().describe(),
+        required);
+  }
+  const OptionReplies go = probe.request_info(NBD_OPT_GO, ctx.export_name(), unknown);
+  if (go.back().type != NBD_REP_ACK) {
+    return ctx.fail(
+        "NBD_OPT_INFO succeeded with and without requests for the unknown types 32343 and "
+        "65535, but NBD_OPT_GO with them was answered " +
+            go.back().describe(),
+        required);
   }
   return ctx.pass();
+}
+
+// S-OPT-020 (proto.md "Option reply types"). The probe checks the magic
+// and the option named by every reply it reads; here it reads the replies
+// to each kind of option a client sends before transmission (a list, an
+// export's information, an unknown export, an unknown option, structured
+// replies, metadata contexts, extended headers), ending with NBD_OPT_ABORT.
+Outcome replies_name_option(CheckContext& ctx) {
+  Probe probe = ctx.connect_newstyle();
+  std::size_t replies = 0;
+  replies += probe.request_option(NBD_OPT_LIST).size();
+  replies += probe.request_info(NBD_OPT_INFO, ctx.export_name(), kAllInfoTypes).size();
+  replies += probe.request_info(NBD_OPT_INFO, kUnlikelyExportName).size();
+  replies += probe.request_option(kUnassignedOption, {}, "an unassigned option").size();
+  replies += probe.request_option(NBD_OPT_STRUCTURED_REPLY).size();
+  replies += probe.request_meta_context(NBD_OPT_LIST_META_CONTEXT, ctx.export_name(), {}).size();
+  replies +=
+      probe.request_meta_context(NBD_OPT_SET_META_CONTEXT, ctx.export_name(), {"base:allocation"})
+          .size();
+  replies += probe.request_option(NBD_OPT_EXTENDED_HEADERS).size();
+  std::string note;
+  try {
+    replies += probe.request_option(NBD_OPT_ABORT).size();
+  } catch (const ProbeError& e) {
+    // A missing acknowledgement is opt.abort-ack's to judge.
+    if (e.kind() != ProbeError::Kind::Closed) throw;
+    note = "; the server closed the connection without answering NBD_OPT_ABORT";
+  }
+  return ctx.pass(std::to_string(replies) + " replies with the reply magic and the option named" +
+                  note);
 }
 
 // S-OPT-022 (proto.md "NBD_REP_INFO").
@@ -429,7 +484,10 @@ Outcome info_go_consistent(CheckContext& ctx) {
 }
 
 // S-TX-015, S-TX-019, S-TX-023, X-S-009, X-S-010 (proto.md "Transmission
-// flags"; the extended-headers text, same section).
+// flags"; the extended-headers text, same section), S-SR-012, X-S-016,
+// X-S-027 ("NBD_OPT_STRUCTURED_REPLY", "NBD_OPT_EXTENDED_HEADERS": nothing
+// needing reply or request payloads is advertised before they are
+// negotiated).
 Outcome go_flags(CheckContext& ctx) {
   Probe probe = ctx.connect_newstyle();
   const InfoExport info = go_into_transmission(ctx, probe);
@@ -793,13 +851,14 @@ void add_option_checks(Catalogue& c) {
          Level::MustNot,
          "no padding follows the NBD_REP_ACK to NBD_OPT_GO",
          &go_no_padding});
-  c.add({"opt.go-flags",
-         area,
-         {"S-TX-015", "S-TX-019", "S-TX-023", "X-S-009", "X-S-010"},
-         Level::Must,
-         "the transmission flags from NBD_OPT_GO have HAS_FLAGS and no flag that needs an "
-         "unnegotiated feature",
-         &go_flags});
+  c.add(
+      {"opt.go-flags",
+       area,
+       {"S-TX-015", "S-TX-019", "S-TX-023", "X-S-009", "X-S-010", "S-SR-012", "X-S-016", "X-S-027"},
+       Level::Must,
+       "the transmission flags from NBD_OPT_GO have HAS_FLAGS and no flag that needs an "
+       "unnegotiated feature",
+       &go_flags});
   c.add({"opt.info-item-layout",
          area,
          {"S-OPT-023", "S-OPT-025", "S-OPT-026", "S-SZ-025"},
@@ -816,8 +875,14 @@ void add_option_checks(Catalogue& c) {
          area,
          {"S-OPT-009"},
          Level::Must,
-         "unknown information requests are ignored and NBD_OPT_INFO still succeeds",
+         "unknown information requests are ignored: NBD_OPT_INFO and NBD_OPT_GO still succeed",
          &info_unknown_request});
+  c.add({"opt.replies-name-option",
+         area,
+         {"S-OPT-020"},
+         Level::Must,
+         "every option reply starts with the reply magic and names the option it answers",
+         &replies_name_option});
   c.add({"opt.info-types-once",
          area,
          {"S-OPT-022"},

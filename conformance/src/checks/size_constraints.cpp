@@ -145,7 +145,8 @@ Outcome unaligned_refused(CheckContext& ctx, bool einval) {
   std::vector<std::uint8_t> before;
   if (writable) {
     before = test_pattern(2 * s.minimum, 21);
-    require_success(write_data(e.probe, at, before), "writing the test data");
+    // C-SZ-008: two minimum blocks may exceed a maximum payload of one.
+    require_success(write_in_pieces(e.probe, at, before, s.maximum), "writing the test data");
   }
   try {
     const TransmissionReply read = round_trip(e.probe, NBD_CMD_READ, 0, at + half, s.minimum);
@@ -162,7 +163,7 @@ Outcome unaligned_refused(CheckContext& ctx, bool einval) {
       }
     }
     const TransmissionReply after =
-        round_trip(e.probe, NBD_CMD_READ, 0, at, writable ? 2 * s.minimum : s.minimum);
+        read_in_pieces(e.probe, at, writable ? 2 * s.minimum : s.minimum, s.maximum);
     require_success(after, "the aligned read after it");
     if (writable && after.data != before) {
       return ctx.fail("the refused unaligned write changed the data", required);
@@ -182,8 +183,9 @@ Outcome unaligned_einval(CheckContext& ctx) {
   return unaligned_refused(ctx, true);
 }
 
-// S-SZ-024, S-SZ-002 (proto.md "Size constraints", "NBD_INFO_BLOCK_SIZE"):
-// a server that gives no block sizes when asked has none to enforce.
+// S-SZ-024, S-SZ-002, S-SZ-001 (proto.md "Size constraints",
+// "NBD_INFO_BLOCK_SIZE"): a server that gives no block sizes when asked has
+// none to enforce.
 Outcome undeclared_alignment(CheckContext& ctx) {
   if (advertised_block_size(ctx)) {
     return ctx.not_applicable("the server advertises its block sizes");
@@ -195,7 +197,7 @@ Outcome undeclared_alignment(CheckContext& ctx) {
     return ctx.fail("a 1-byte NBD_CMD_READ at offset 1 got a " + r.describe() +
                         ", although NBD_OPT_INFO asking for NBD_INFO_BLOCK_SIZE got none",
                     "a server enforcing constraints other than the defaults (minimum 1) "
-                    "advertises them with NBD_INFO_BLOCK_SIZE [S-SZ-024, S-SZ-002]");
+                    "advertises them with NBD_INFO_BLOCK_SIZE [S-SZ-024, S-SZ-002, S-SZ-001]");
   }
   return ctx.pass();
 }
@@ -252,9 +254,7 @@ Outcome read_chunks_within_maximum(CheckContext& ctx) {
   }
   const RequestHeader request = e.probe.send_request(NBD_CMD_READ, 0, 0, length);
   const TransmissionReply reply = e.probe.read_reply(request);
-  if (auto problem = reply_rule_problem(request, reply, e.probe)) {
-    throw CheckAbort{Status::Error, "the reply breaks the chunk rules: " + *problem};
-  }
+  require_valid_reply(request, reply, e.probe);
   for (const ReplyChunk& chunk : reply.chunks) {
     if (chunk.header.type == NBD_REPLY_TYPE_OFFSET_DATA &&
         chunk.payload.size() - OFFSET_DATA_PREFIX_SIZE > s.maximum) {
@@ -282,7 +282,9 @@ std::uint32_t maximum_below(CheckContext& ctx, std::uint64_t limit) {
 
 // S-SZ-016 (proto.md "Size constraints": payloads of at most 32 MiB above
 // the maximum are not treated as an attack). The write reaches past the
-// end, so a server that takes it still writes nothing.
+// end, so a server that takes it still writes nothing. It exceeds the
+// maximum payload on purpose (a client breaking C-SZ-008 is what the clause
+// is about).
 Outcome oversized_write_no_disconnect(CheckContext& ctx) {
   const std::uint32_t maximum = maximum_below(ctx, DEFAULT_MAX_PAYLOAD);
   OpenExport e = ctx.open_export();
@@ -366,7 +368,7 @@ void add_size_constraint_checks(Catalogue& c) {
          &unaligned_einval});
   c.add({"sz.undeclared-alignment",
          area,
-         {"S-SZ-024", "S-SZ-002"},
+         {"S-SZ-024", "S-SZ-002", "S-SZ-001"},
          Level::Must,
          "without advertised block sizes, a 1-byte read at offset 1 succeeds",
          &undeclared_alignment});

@@ -17,6 +17,7 @@ const Catalogue& standard_catalogue() {
     add_size_constraint_checks(c);
     add_extended_header_checks(c);
     add_integrity_checks(c);
+    add_robustness_checks(c);
     return c;
   }();
   return catalogue;

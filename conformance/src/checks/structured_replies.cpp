@@ -26,23 +26,26 @@ OpenExport open_structured(CheckContext& ctx) {
 }
 
 // Where a check reads a mix of data and (when the export is writable)
-// zeroes: its own region, written data / zeroes / data; the export's start
-// on a read-only export.
+// zeroes: its own region, written data / zeroes / data in writes within
+// the maximum payload; the export's start on a read-only export.
 std::uint64_t prepare_mixed_region(CheckContext& ctx, OpenExport& e, std::size_t seed) {
   if (e.flags & NBD_FLAG_READ_ONLY) {
     if (e.size < 3 * kPart) throw CheckAbort{Status::NotApplicable, "the export is too small"};
     return 0;
   }
   const std::uint64_t at = ctx.scratch_offset(e.size);
-  require_success(write_data(e.probe, at, test_pattern(kPart, seed)), "writing the test data");
+  const std::uint64_t limit = payload_limit(ctx);
+  require_success(write_in_pieces(e.probe, at, test_pattern(kPart, seed), limit),
+                  "writing the test data");
   if (e.flags & NBD_FLAG_SEND_WRITE_ZEROES) {
     require_success(round_trip(e.probe, NBD_CMD_WRITE_ZEROES, 0, at + kPart, kPart),
                     "zeroing the middle of the region");
   } else {
-    require_success(write_data(e.probe, at + kPart, std::vector<std::uint8_t>(kPart, 0)),
-                    "writing zeroes to the middle of the region");
+    require_success(
+        write_in_pieces(e.probe, at + kPart, std::vector<std::uint8_t>(kPart, 0), limit),
+        "writing zeroes to the middle of the region");
   }
-  require_success(write_data(e.probe, at + 2 * kPart, test_pattern(kPart, seed + 1)),
+  require_success(write_in_pieces(e.probe, at + 2 * kPart, test_pattern(kPart, seed + 1), limit),
                   "writing the test data");
   return at;
 }
@@ -99,13 +102,20 @@ Outcome holes_read_as_zero(CheckContext& ctx) {
   require_writable(e);
   require_flag(e, NBD_FLAG_SEND_WRITE_ZEROES, "NBD_FLAG_SEND_WRITE_ZEROES");
   const std::uint64_t at = ctx.scratch_offset(e.size);
-  require_success(write_data(e.probe, at, test_pattern(2 * kPart, 3)), "writing the test data");
+  // C-SZ-008: no WRITE beyond the maximum payload.
+  require_success(write_in_pieces(e.probe, at, test_pattern(2 * kPart, 3), payload_limit(ctx)),
+                  "writing the test data");
   // Without NO_HOLE the server may punch a hole (S-TX-053); with it, it
   // writes zeroes: the read must show zeroes either way.
   require_success(round_trip(e.probe, NBD_CMD_WRITE_ZEROES, 0, at, kPart), "NBD_CMD_WRITE_ZEROES");
-  require_success(
-      round_trip(e.probe, NBD_CMD_WRITE_ZEROES, NBD_CMD_FLAG_NO_HOLE, at + kPart, kPart),
-      "NBD_CMD_WRITE_ZEROES with NO_HOLE");
+  const TransmissionReply no_hole =
+      round_trip(e.probe, NBD_CMD_WRITE_ZEROES, NBD_CMD_FLAG_NO_HOLE, at + kPart, kPart);
+  if (no_hole.error() == NBD_EINVAL) {
+    return ctx.fail("NBD_CMD_WRITE_ZEROES with NO_HOLE was refused: " + describe_chunks(no_hole),
+                    "a server advertising NBD_FLAG_SEND_WRITE_ZEROES accepts "
+                    "NBD_CMD_FLAG_NO_HOLE [S-TX-027]");
+  }
+  require_success(no_hole, "NBD_CMD_WRITE_ZEROES with NO_HOLE");
   const JudgedRead r = judged_read(e.probe, 0, at, 2 * kPart);
   if (r.problem) return ctx.fail(*r.problem, kChunkRules);
   require_success(r.reply, "reading the zeroed range");
@@ -123,7 +133,7 @@ Outcome read_chunks_aligned(CheckContext& ctx) {
   OpenExport e = open_structured(ctx);
   const std::uint64_t at = prepare_mixed_region(ctx, e, 4);
   const JudgedRead r = judged_read(e.probe, 0, at, 3 * kPart);
-  if (r.problem) throw CheckAbort{Status::Error, "the reply breaks the chunk rules: " + *r.problem};
+  if (r.problem) return ctx.fail(*r.problem, kChunkRules);
   require_success(r.reply, "the READ");
   for (const ReplyChunk& chunk : r.reply.chunks) {
     if (chunk.header.type != NBD_REPLY_TYPE_OFFSET_DATA &&
@@ -291,7 +301,7 @@ Outcome error_chunks_distinct(CheckContext& ctx) {
   OpenExport e = open_structured(ctx);
   const std::uint64_t at = e.size >= 512 ? e.size - 512 : 0;
   const JudgedRead r = judged_read(e.probe, 0, at, kTestBlock);
-  if (r.problem) throw CheckAbort{Status::Error, "the reply breaks the chunk rules: " + *r.problem};
+  if (r.problem) return ctx.fail(*r.problem, kChunkRules);
   if (r.reply.error() == 0) {
     return ctx.not_applicable("the server served a READ past the end: " + describe_chunks(r.reply));
   }
@@ -321,7 +331,7 @@ Outcome df_overflow_no_content(CheckContext& ctx) {
   require_flag(e, NBD_FLAG_SEND_DF, "NBD_FLAG_SEND_DF");
   const std::uint64_t length = std::min<std::uint64_t>(e.size, std::uint64_t{32} << 20);
   const JudgedRead r = judged_read(e.probe, NBD_CMD_FLAG_DF, 0, length);
-  if (r.problem) throw CheckAbort{Status::Error, "the reply breaks the chunk rules: " + *r.problem};
+  if (r.problem) return ctx.fail(*r.problem, kChunkRules);
   if (r.reply.error() != NBD_EOVERFLOW) {
     return ctx.not_applicable("a " + std::to_string(length) +
                               "-byte READ with DF was not refused "

@@ -409,20 +409,20 @@ Outcome transmission_over_tls(CheckContext& ctx) {
   require_tls_target(ctx);
   OpenExport e = ctx.open_export();
   const std::uint64_t at = ctx.scratch_offset(e.size);
-  // 100 KiB: more than one TLS record (16 KiB each) and an odd size.
+  // 100 KiB: more than one TLS record (16 KiB each) and an odd size, in
+  // requests within the maximum payload (C-SZ-008).
   constexpr std::size_t kLength = 100 * 1024 + 17;
+  const std::uint64_t limit = payload_limit(ctx);
   std::vector<std::uint8_t> expected;
   if (!(e.flags & NBD_FLAG_READ_ONLY)) {
     expected = test_pattern(kLength, 0);
-    const TransmissionReply w =
-        e.probe.read_reply(e.probe.send_request(NBD_CMD_WRITE, 0, at, expected.size(), expected));
+    const TransmissionReply w = write_in_pieces(e.probe, at, expected, limit);
     if (w.error() != 0) {
       return ctx.fail("a WRITE under TLS failed: " + w.describe(),
                       "transmission works under TLS as without it [S-TLS-013]");
     }
   }
-  const TransmissionReply r =
-      e.probe.read_reply(e.probe.send_request(NBD_CMD_READ, 0, at, kLength));
+  const TransmissionReply r = read_in_pieces(e.probe, at, kLength, limit);
   if (r.error() != 0 || r.data.size() != kLength) {
     return ctx.fail("a READ of " + std::to_string(kLength) + " bytes under TLS got " + r.describe(),
                     "transmission works under TLS as without it [S-TLS-013]");

@@ -288,10 +288,17 @@ Outcome zero_length_requests(CheckContext& ctx) {
   return ctx.pass();
 }
 
+// Whether a session may end after the refused request: never for an
+// unknown command type, which no MUST forbids a client to send (S-ERR-011
+// wants the connection usable); after a command flag the client must not
+// set (C-TX-015), the server may hang up once it has answered.
+enum class After { StaysUsable, MayEnd };
+
 // Sends a request the server should refuse with NBD_EINVAL, then checks
 // that the session goes on with a read.
 Outcome expect_einval_and_usable(CheckContext& ctx, std::uint16_t type, std::uint16_t flags,
-                                 const std::string& what, const std::string& required) {
+                                 After after, const std::string& what,
+                                 const std::string& required) {
   OpenExport e = ctx.open_export();
   TransmissionReply reply;
   try {
@@ -303,65 +310,368 @@ Outcome expect_einval_and_usable(CheckContext& ctx, std::uint16_t type, std::uin
   if (reply.error() != NBD_EINVAL) {
     return ctx.fail(what + " was answered with a " + reply.describe(), required);
   }
-  require_success(round_trip(e.probe, NBD_CMD_READ, 0, 0, std::min(e.size, kBlock)),
-                  "the read after it");
+  TransmissionReply next;
+  try {
+    next = round_trip(e.probe, NBD_CMD_READ, 0, 0, std::min(e.size, kBlock));
+  } catch (const ProbeError& err) {
+    if (err.kind() != ProbeError::Kind::Closed || after == After::StaysUsable) throw;
+    return ctx.pass("refused with NBD_EINVAL, then the session ended (the flag breaks C-TX-015)");
+  }
+  require_success(next, "the read after it");
   return ctx.pass();
 }
 
 // S-ERR-011 (proto.md "Error values").
 Outcome unknown_command(CheckContext& ctx) {
-  return expect_einval_and_usable(ctx, kUnassignedCommand, 0, "an unknown command type",
+  return expect_einval_and_usable(ctx, kUnassignedCommand, 0, After::StaysUsable,
+                                  "an unknown command type",
                                   "an unknown command fails with NBD_EINVAL and the connection "
                                   "stays usable [S-ERR-011]");
 }
 
 // S-ERR-012 (proto.md "Error values").
 Outcome unknown_command_flag(CheckContext& ctx) {
-  return expect_einval_and_usable(ctx, NBD_CMD_READ, kUnassignedCommandFlag,
+  return expect_einval_and_usable(ctx, NBD_CMD_READ, kUnassignedCommandFlag, After::MayEnd,
                                   "NBD_CMD_READ with an unknown flag bit",
                                   "an unknown command flag fails with NBD_EINVAL [S-ERR-012]");
 }
 
 // S-ERR-013 (proto.md "Error values").
 Outcome inapplicable_command_flag(CheckContext& ctx) {
-  return expect_einval_and_usable(ctx, NBD_CMD_READ, NBD_CMD_FLAG_REQ_ONE,
+  return expect_einval_and_usable(ctx, NBD_CMD_READ, NBD_CMD_FLAG_REQ_ONE, After::MayEnd,
                                   "NBD_CMD_READ with NBD_CMD_FLAG_REQ_ONE",
                                   "a flag not documented for the command fails with NBD_EINVAL "
                                   "[S-ERR-013]");
 }
 
-// S-ERR-015 (proto.md "Error values": the error field takes only the
-// defined values).
-Outcome error_values_defined(CheckContext& ctx) {
+// A request a server refuses and the reply it got.
+struct Refusal {
+  std::string what;
+  TransmissionReply reply;
+};
+
+// Requests every server refuses, on one connection: reads, writes, trims
+// and write zeroes reaching past the end (writes also on a read-only
+// export), an unknown command flag, a flag on a command it does not apply
+// to, and an unknown command. All but the last break a client MUST, so the
+// server may hang up instead of answering: that ends the list early. The
+// replies that report an error.
+std::vector<Refusal> provoke_refusals(CheckContext& ctx) {
   OpenExport e = ctx.open_export();
   const bool writable = !(e.flags & NBD_FLAG_READ_ONLY);
   const auto data = test_pattern(kBlock, 5);
-  // Requests a server refuses, the ones it might answer by disconnecting
-  // last: the clause judges the values of the errors that do come.
-  std::vector<std::function<TransmissionReply()>> requests = {
-      [&] { return round_trip(e.probe, NBD_CMD_READ, 0, near_end(e), kBlock); },
-      [&] { return writable ? write_data(e.probe, near_end(e), data) : TransmissionReply{}; },
-      [&] { return round_trip(e.probe, NBD_CMD_READ, kUnassignedCommandFlag, 0, 512); },
-      [&] { return round_trip(e.probe, kUnassignedCommand, 0, 0, 0); },
+  struct Request {
+    const char* what;
+    std::function<TransmissionReply()> send;
   };
-  std::size_t errors = 0;
-  for (const auto& request : requests) {
+  std::vector<Request> requests = {
+      {"NBD_CMD_READ past the end",
+       [&] { return round_trip(e.probe, NBD_CMD_READ, 0, near_end(e), kBlock); }},
+      {"NBD_CMD_WRITE past the end", [&] { return write_data(e.probe, near_end(e), data); }},
+  };
+  if (writable && (e.flags & NBD_FLAG_SEND_TRIM)) {
+    requests.push_back({"NBD_CMD_TRIM past the end",
+                        [&] { return round_trip(e.probe, NBD_CMD_TRIM, 0, near_end(e), kBlock); }});
+  }
+  if (writable && (e.flags & NBD_FLAG_SEND_WRITE_ZEROES)) {
+    requests.push_back({"NBD_CMD_WRITE_ZEROES past the end", [&] {
+                          return round_trip(e.probe, NBD_CMD_WRITE_ZEROES, 0, near_end(e), kBlock);
+                        }});
+  }
+  requests.push_back({"NBD_CMD_READ with an unknown flag", [&] {
+                        return round_trip(e.probe, NBD_CMD_READ, kUnassignedCommandFlag, 0, 512);
+                      }});
+  requests.push_back({"NBD_CMD_READ with NBD_CMD_FLAG_REQ_ONE", [&] {
+                        return round_trip(e.probe, NBD_CMD_READ, NBD_CMD_FLAG_REQ_ONE, 0, 512);
+                      }});
+  requests.push_back(
+      {"an unknown command", [&] { return round_trip(e.probe, kUnassignedCommand, 0, 0, 0); }});
+  std::vector<Refusal> refusals;
+  for (const Request& request : requests) {
     TransmissionReply r;
     try {
-      r = request();
+      r = request.send();
     } catch (const ProbeError& err) {
       if (err.kind() != ProbeError::Kind::Closed) throw;
       break;
     }
-    if (r.error() == 0) continue;
-    ++errors;
-    if (!is_defined_error(r.error())) {
-      return ctx.fail("a request was refused with " + describe_nbd_error(r.error()),
+    if (r.error() != 0) refusals.push_back({request.what, std::move(r)});
+  }
+  if (refusals.empty()) {
+    throw CheckAbort{Status::NotApplicable, "the server refused none of the requests"};
+  }
+  return refusals;
+}
+
+// S-ERR-015 (proto.md "Error values": the error field takes only the
+// defined values).
+Outcome error_values_defined(CheckContext& ctx) {
+  for (const Refusal& r : provoke_refusals(ctx)) {
+    if (!is_defined_error(r.reply.error())) {
+      return ctx.fail(r.what + " was refused with " + describe_nbd_error(r.reply.error()),
                       "error fields hold only the defined values 1, 5, 12, 22, 28, 75, 95, 108 "
                       "[S-ERR-015]");
     }
   }
-  if (errors == 0) return ctx.not_applicable("the server refused none of the requests");
+  return ctx.pass();
+}
+
+// S-ERR-009, S-ERR-010 (proto.md "Error values"): NBD_EOVERFLOW only for a
+// READ with NBD_CMD_FLAG_DF or a command without payload longer than the
+// maximum payload, NBD_ENOTSUP only for WRITE_ZEROES with FAST_ZERO; none
+// of the refused requests is either.
+Outcome error_values_where_allowed(CheckContext& ctx) {
+  std::string seen;
+  for (const Refusal& r : provoke_refusals(ctx)) {
+    const std::uint32_t error = r.reply.error();
+    if (error == NBD_EOVERFLOW || error == NBD_ENOTSUP) {
+      return ctx.fail(r.what + " was refused with " + describe_nbd_error(error),
+                      "NBD_EOVERFLOW is kept for too long DF reads and payload-less commands "
+                      "beyond the maximum payload [S-ERR-009], NBD_ENOTSUP for WRITE_ZEROES with "
+                      "FAST_ZERO [S-ERR-010]");
+    }
+    seen += (seen.empty() ? "" : ", ") + describe_nbd_error(error);
+  }
+  return ctx.pass(seen);
+}
+
+// S-TX-032, S-TX-039, S-TX-062 (proto.md "NBD_CMD_READ", "NBD_CMD_WRITE",
+// "NBD_CMD_WRITE_ZEROES"): a request that cannot be carried out -- one
+// reaching past the end of the export -- is answered with a nonzero error
+// of the defined values, never with success. Each goes on a connection of
+// its own: it breaks a client MUST (C-SZ-012), so the server may end the
+// session instead, which breaks nothing.
+Outcome failed_requests_carry_errors(CheckContext& ctx) {
+  struct Attempt {
+    std::uint16_t type;
+    const char* what;
+    const char* clause;
+  };
+  const Attempt attempts[] = {
+      {NBD_CMD_READ, "NBD_CMD_READ", "S-TX-032"},
+      {NBD_CMD_WRITE, "NBD_CMD_WRITE", "S-TX-039"},
+      {NBD_CMD_WRITE_ZEROES, "NBD_CMD_WRITE_ZEROES", "S-TX-062"},
+  };
+  std::string seen;
+  for (const Attempt& a : attempts) {
+    OpenExport e = ctx.open_export();
+    if (a.type == NBD_CMD_WRITE_ZEROES && !(e.flags & NBD_FLAG_SEND_WRITE_ZEROES)) continue;
+    TransmissionReply r;
+    try {
+      r = a.type == NBD_CMD_WRITE ? write_data(e.probe, near_end(e), test_pattern(kBlock, 9))
+                                  : round_trip(e.probe, a.type, 0, near_end(e), kBlock);
+    } catch (const ProbeError& err) {
+      if (err.kind() != ProbeError::Kind::Closed) throw;
+      seen += (seen.empty() ? "" : "; ") + std::string(a.what) + ": the session ended";
+      continue;
+    }
+    const std::string required =
+        "a READ, WRITE or WRITE_ZEROES that fails is answered with a nonzero error of the "
+        "defined values [S-TX-032, S-TX-039, S-TX-062]";
+    if (r.error() == 0) {
+      return ctx.fail(std::string(a.what) +
+                          " reaching past the end of the export was answered "
+                          "with success: " +
+                          r.describe() + " [" + a.clause + "]",
+                      required);
+    }
+    if (!is_defined_error(r.error())) {
+      return ctx.fail(std::string(a.what) +
+                          " reaching past the end of the export was refused with " +
+                          describe_nbd_error(r.error()) + " [" + a.clause + "]",
+                      required);
+    }
+    seen += (seen.empty() ? "" : "; ") + std::string(a.what) + ": " + describe_nbd_error(r.error());
+  }
+  return ctx.pass(seen);
+}
+
+// S-TX-034 (proto.md "NBD_CMD_READ"): no data follows the simple reply to a
+// failed READ; the next bytes are the next reply. A READ past the end, then
+// a READ inside the export: the bytes after the first reply's header must
+// be the second reply.
+Outcome failed_read_no_payload(CheckContext& ctx) {
+  OpenExport e = ctx.open_export();
+  const TransmissionReply failed = round_trip(e.probe, NBD_CMD_READ, 0, near_end(e), kBlock);
+  if (failed.error() == 0) {
+    return ctx.not_applicable("the server served a READ past the end: " + failed.describe());
+  }
+  const std::string required =
+      "no data follows the simple reply to a failed READ: the next bytes are the next reply "
+      "[S-TX-034]";
+  try {
+    round_trip(e.probe, NBD_CMD_READ, 0, 0, std::min(e.size, std::uint64_t{512}));
+  } catch (const ProbeError& err) {
+    if (err.kind() == ProbeError::Kind::Closed) {
+      return ctx.not_applicable(
+          "the server ended the session after refusing a READ past the end, which breaks a "
+          "client MUST (C-SZ-012)");
+    }
+    if (err.kind() != ProbeError::Kind::Violation) throw;
+    return ctx.fail("after the simple reply refusing a READ past the end (" + failed.describe() +
+                        "), the next bytes were not the next reply: " + err.what(),
+                    required);
+  }
+  return ctx.pass();
+}
+
+// S-TX-049, S-TX-045 (proto.md "NBD_CMD_CACHE"): a server advertising
+// NBD_FLAG_SEND_CACHE rejects command flags it does not know, with an
+// appropriate error (a defined value: proto.md "Error values" names
+// NBD_EINVAL). The flag breaks a client MUST (C-TX-015), so the server may
+// end the session instead.
+Outcome cache_unknown_flag(CheckContext& ctx) {
+  OpenExport e = ctx.open_export();
+  require_flag(e, NBD_FLAG_SEND_CACHE, "NBD_FLAG_SEND_CACHE");
+  TransmissionReply r;
+  try {
+    r = round_trip(e.probe, NBD_CMD_CACHE, kUnassignedCommandFlag, 0, std::min(e.size, kBlock));
+  } catch (const ProbeError& err) {
+    if (err.kind() != ProbeError::Kind::Closed) throw;
+    return ctx.pass("the server ended the session (the unknown flag breaks C-TX-015)");
+  }
+  const std::string required =
+      "with NBD_FLAG_SEND_CACHE advertised, NBD_CMD_CACHE with a flag the server does not know "
+      "fails [S-TX-049] with an appropriate nonzero error [S-TX-045]";
+  if (r.error() == 0) {
+    return ctx.fail("NBD_CMD_CACHE with the unknown flag bit 15 succeeded: " + r.describe(),
+                    required);
+  }
+  if (!is_defined_error(r.error())) {
+    return ctx.fail("NBD_CMD_CACHE with the unknown flag bit 15 was refused with " +
+                        describe_nbd_error(r.error()),
+                    required);
+  }
+  return ctx.pass(r.describe());
+}
+
+// S-TX-059, S-TX-060 (proto.md "NBD_CMD_WRITE_ZEROES"): a server that does
+// not advertise NBD_FLAG_SEND_FAST_ZERO never fails WRITE_ZEROES with
+// NBD_ENOTSUP, and answers NBD_CMD_FLAG_FAST_ZERO with NBD_EINVAL. The flag
+// breaks a client MUST (C-TX-013), so the server may end the session
+// instead.
+Outcome fast_zero_unadvertised(CheckContext& ctx) {
+  OpenExport e = ctx.open_export();
+  require_writable(e);
+  require_flag(e, NBD_FLAG_SEND_WRITE_ZEROES, "NBD_FLAG_SEND_WRITE_ZEROES");
+  if (e.flags & NBD_FLAG_SEND_FAST_ZERO) {
+    return ctx.not_applicable("the export advertises NBD_FLAG_SEND_FAST_ZERO");
+  }
+  const std::uint64_t at = ctx.scratch_offset(e.size);
+  const std::string required =
+      "without NBD_FLAG_SEND_FAST_ZERO, WRITE_ZEROES never fails with NBD_ENOTSUP [S-TX-059] and "
+      "NBD_CMD_FLAG_FAST_ZERO is refused with NBD_EINVAL [S-TX-060]";
+  const TransmissionReply plain = round_trip(e.probe, NBD_CMD_WRITE_ZEROES, 0, at, kBlock);
+  if (plain.error() == NBD_ENOTSUP) {
+    return ctx.fail("NBD_CMD_WRITE_ZEROES without flags failed with NBD_ENOTSUP", required);
+  }
+  TransmissionReply fast;
+  try {
+    fast = round_trip(e.probe, NBD_CMD_WRITE_ZEROES, NBD_CMD_FLAG_FAST_ZERO, at, kBlock);
+  } catch (const ProbeError& err) {
+    if (err.kind() != ProbeError::Kind::Closed) throw;
+    return ctx.pass("the server ended the session (FAST_ZERO unadvertised breaks C-TX-013)");
+  }
+  if (fast.error() != NBD_EINVAL) {
+    return ctx.fail(
+        "NBD_CMD_WRITE_ZEROES with NBD_CMD_FLAG_FAST_ZERO, which the export does not "
+        "advertise, got a " +
+            fast.describe(),
+        required);
+  }
+  return ctx.pass();
+}
+
+// S-TX-056, S-TX-057 (proto.md "NBD_CMD_WRITE_ZEROES"): with
+// NBD_CMD_FLAG_FAST_ZERO a server that refuses to zero quickly answers
+// NBD_ENOTSUP and leaves the data as it was (tried with and without
+// NO_HOLE, on written data), and never answers NBD_EOVERFLOW, however long
+// the request: one beyond the maximum payload and reaching past the end
+// (so that nothing changes, whatever the answer) comes last, since it
+// breaks a client MUST (C-SZ-012) and the session may end with it.
+Outcome fast_zero(CheckContext& ctx) {
+  OpenExport e = ctx.open_export();
+  require_writable(e);
+  require_flag(e, NBD_FLAG_SEND_FAST_ZERO, "NBD_FLAG_SEND_FAST_ZERO");
+  const std::uint64_t at = ctx.scratch_offset(e.size);
+  // What the region holds, as a READ reply stands for it.
+  const auto region = [&](const std::string& what) {
+    const RequestHeader request = e.probe.send_request(NBD_CMD_READ, 0, at, kBlock);
+    const TransmissionReply reply = e.probe.read_reply(request);
+    require_success(reply, what);
+    return read_content(request, reply);
+  };
+  std::string seen;
+  for (const std::uint16_t flags : {std::uint16_t(NBD_CMD_FLAG_FAST_ZERO | NBD_CMD_FLAG_NO_HOLE),
+                                    std::uint16_t(NBD_CMD_FLAG_FAST_ZERO)}) {
+    require_success(write_data(e.probe, at, test_pattern(kBlock, 10)), "writing the test data");
+    const auto before = region("reading the test data");
+    const TransmissionReply z = round_trip(e.probe, NBD_CMD_WRITE_ZEROES, flags, at, kBlock);
+    const std::string what = "NBD_CMD_WRITE_ZEROES with " + describe_command_flags(flags);
+    seen += (seen.empty() ? "" : "; ") + what + ": " + z.describe();
+    if (z.error() != NBD_ENOTSUP) continue;
+    if (region("reading the range back") != before) {
+      return ctx.fail(what + " failed with NBD_ENOTSUP but changed the data",
+                      "a fast zero refused with NBD_ENOTSUP leaves the export's contents as they "
+                      "were [S-TX-057]");
+    }
+  }
+  const std::uint64_t length =
+      std::min<std::uint64_t>(payload_limit(ctx) + kBlock, 0xffffffffu & ~(kBlock - 1));
+  TransmissionReply r;
+  try {
+    r = round_trip(e.probe, NBD_CMD_WRITE_ZEROES, NBD_CMD_FLAG_FAST_ZERO, near_end(e), length);
+  } catch (const ProbeError& err) {
+    if (err.kind() != ProbeError::Kind::Closed) throw;
+    return ctx.pass(seen + "; the long request ended the session");
+  }
+  if (r.error() == NBD_EOVERFLOW) {
+    return ctx.fail("NBD_CMD_WRITE_ZEROES with NBD_CMD_FLAG_FAST_ZERO of " +
+                        std::to_string(length) + " bytes was refused with NBD_EOVERFLOW",
+                    "a fast zero never fails with NBD_EOVERFLOW, whatever its length [S-TX-056]");
+  }
+  return ctx.pass(seen + "; " + std::to_string(length) + " bytes: " + r.describe());
+}
+
+// S-TX-012 (proto.md "Terminating the transmission phase"): the server ends
+// a session only on NBD_CMD_DISC, a client's breach of a MUST or its own
+// shutdown. Zero-length requests (which a client only SHOULD NOT send) and
+// an unknown command type (which no MUST forbids) are neither: each is
+// answered, and a READ after them is served.
+Outcome stays_connected(CheckContext& ctx) {
+  OpenExport e = ctx.open_export();
+  const bool writable = !(e.flags & NBD_FLAG_READ_ONLY);
+  const std::uint64_t at = writable ? ctx.scratch_offset(e.size) : 0;
+  struct Request {
+    std::uint16_t type;
+    const char* what;
+  };
+  std::vector<Request> requests = {{NBD_CMD_READ, "a zero-length NBD_CMD_READ"}};
+  if (writable) requests.push_back({NBD_CMD_WRITE, "a zero-length NBD_CMD_WRITE"});
+  if (writable && (e.flags & NBD_FLAG_SEND_TRIM)) {
+    requests.push_back({NBD_CMD_TRIM, "a zero-length NBD_CMD_TRIM"});
+  }
+  if (writable && (e.flags & NBD_FLAG_SEND_WRITE_ZEROES)) {
+    requests.push_back({NBD_CMD_WRITE_ZEROES, "a zero-length NBD_CMD_WRITE_ZEROES"});
+  }
+  if (e.flags & NBD_FLAG_SEND_CACHE) {
+    requests.push_back({NBD_CMD_CACHE, "a zero-length NBD_CMD_CACHE"});
+  }
+  requests.push_back({kUnassignedCommand, "an unknown command type"});
+  requests.push_back({NBD_CMD_READ, "the READ after them"});
+  const std::string required =
+      "the server ends a session only on NBD_CMD_DISC, a client's breach of a MUST or its own "
+      "shutdown: not on zero-length requests or an unknown command [S-TX-012]";
+  for (const Request& request : requests) {
+    const bool last = &request == &requests.back();
+    try {
+      round_trip(e.probe, request.type, 0, last ? 0 : at, last ? std::min(e.size, kBlock) : 0);
+    } catch (const ProbeError& err) {
+      if (err.kind() != ProbeError::Kind::Closed) throw;
+      return ctx.fail(std::string(request.what) + " made the server close the connection",
+                      required);
+    }
+  }
   return ctx.pass();
 }
 
@@ -588,6 +898,49 @@ void add_transmission_checks(Catalogue& c) {
          Level::Must,
          "error replies use only the defined error values",
          &error_values_defined});
+  c.add({"tx.error-values-where-allowed",
+         area,
+         {"S-ERR-009", "S-ERR-010"},
+         Level::ShouldNot,
+         "NBD_EOVERFLOW and NBD_ENOTSUP refuse only the requests they are defined for",
+         &error_values_where_allowed});
+  c.add({"tx.failed-requests-carry-errors",
+         area,
+         {"S-TX-032", "S-TX-039", "S-TX-062"},
+         Level::Must,
+         "a READ, WRITE or WRITE_ZEROES past the end gets a nonzero, defined error",
+         &failed_requests_carry_errors});
+  c.add({"tx.failed-read-no-payload",
+         area,
+         {"S-TX-034"},
+         Level::MustNot,
+         "no data follows the simple reply to a failed READ",
+         &failed_read_no_payload});
+  c.add({"tx.cache-unknown-flag",
+         area,
+         {"S-TX-049", "S-TX-045"},
+         Level::Must,
+         "with NBD_FLAG_SEND_CACHE, NBD_CMD_CACHE with an unknown flag fails with a defined error",
+         &cache_unknown_flag});
+  c.add({"tx.fast-zero-unadvertised",
+         area,
+         {"S-TX-059", "S-TX-060"},
+         Level::Should,
+         "without NBD_FLAG_SEND_FAST_ZERO, no NBD_ENOTSUP; FAST_ZERO is refused with NBD_EINVAL",
+         &fast_zero_unadvertised});
+  c.add({"tx.fast-zero",
+         area,
+         {"S-TX-056", "S-TX-057"},
+         Level::ShouldNot,
+         "FAST_ZERO refused with NBD_ENOTSUP changes nothing, and is never refused with "
+         "NBD_EOVERFLOW",
+         &fast_zero});
+  c.add({"tx.stays-connected",
+         area,
+         {"S-TX-012"},
+         Level::MustNot,
+         "zero-length requests and an unknown command do not end the session",
+         &stays_connected});
   c.add({"tx.disc-no-reply",
          area,
          {"S-TX-041"},

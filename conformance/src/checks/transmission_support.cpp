@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <map>
 
+#include "probe/printable.hpp"
 #include "probe/probe_error.hpp"
 #include "wire/bytes.hpp"
 #include "wire/constants.hpp"
@@ -75,6 +76,50 @@ TransmissionReply write_data(Probe& probe, std::uint64_t offset,
   return round_trip(probe, NBD_CMD_WRITE, flags, offset, data.size(), data);
 }
 
+std::uint64_t payload_limit(CheckContext& ctx) {
+  // The maximum as the server states it, read from the raw item: whether the
+  // sizes are consistent is sz.block-sizes-valid's to judge. No request can
+  // be shorter than the smallest preferred block size (S-SZ-011).
+  Probe probe = ctx.connect_newstyle();
+  const OptionReplies info =
+      probe.request_info(NBD_OPT_INFO, ctx.export_name(), {NBD_INFO_BLOCK_SIZE});
+  for (const OptionReply& r : info) {
+    if (r.type != NBD_REP_INFO || r.payload.size() != 14 ||
+        load_be16(r.payload.data()) != NBD_INFO_BLOCK_SIZE) {
+      continue;
+    }
+    return std::max<std::uint64_t>(load_be32(r.payload.data() + 10), 512);
+  }
+  return DEFAULT_MAX_PAYLOAD;
+}
+
+TransmissionReply write_in_pieces(Probe& probe, std::uint64_t offset,
+                                  const std::vector<std::uint8_t>& data, std::uint64_t limit) {
+  TransmissionReply reply;
+  for (std::uint64_t done = 0; done < data.size();) {
+    const std::uint64_t n = std::min<std::uint64_t>(limit, data.size() - done);
+    const auto first = data.begin() + static_cast<std::ptrdiff_t>(done);
+    reply = write_data(probe, offset + done,
+                       std::vector<std::uint8_t>(first, first + static_cast<std::ptrdiff_t>(n)));
+    if (reply.error() != 0) return reply;
+    done += n;
+  }
+  return reply;
+}
+
+TransmissionReply read_in_pieces(Probe& probe, std::uint64_t offset, std::uint64_t length,
+                                 std::uint64_t limit) {
+  TransmissionReply all;
+  for (std::uint64_t done = 0; done < length;) {
+    const std::uint64_t n = std::min(limit, length - done);
+    TransmissionReply piece = round_trip(probe, NBD_CMD_READ, 0, offset + done, n);
+    if (piece.error() != 0) return piece;
+    all.data.insert(all.data.end(), piece.data.begin(), piece.data.end());
+    done += n;
+  }
+  return all;
+}
+
 void require_writable(const OpenExport& e) {
   if (e.flags & NBD_FLAG_READ_ONLY)
     throw CheckAbort{Status::NotApplicable, "the export is read-only"};
@@ -87,7 +132,20 @@ void require_flag(const OpenExport& e, std::uint16_t flag, const char* name) {
 }
 
 void require_success(const TransmissionReply& reply, const std::string& what) {
-  if (reply.error() != 0) throw CheckAbort{Status::Error, what + " failed: " + reply.describe()};
+  if (reply.error() != 0) {
+    throw CheckAbort{Status::Error,
+                     "the check cannot go on: " + what + " failed (" + reply.describe() + ")"};
+  }
+}
+
+void require_valid_reply(const RequestHeader& request, const TransmissionReply& reply,
+                         const Probe& probe) {
+  if (auto problem = reply_rule_problem(request, reply, probe)) {
+    throw CheckAbort{Status::Fail, *problem,
+                     "every reply follows the rules of structured or extended replies (proto.md "
+                     "\"Structured reply chunk message\", \"Structured reply types\"), whatever "
+                     "the check looks at; the clause broken is named in brackets"};
+  }
 }
 
 OpenExport open_extended_export(CheckContext& ctx, const std::vector<std::string>& meta_contexts) {
@@ -118,9 +176,31 @@ ContextExport open_context_export(CheckContext& ctx, const std::vector<std::stri
       probe.request_meta_context(NBD_OPT_SET_META_CONTEXT, ctx.export_name(), queries);
   std::vector<std::pair<std::uint32_t, std::string>> contexts;
   for (const OptionReply& r : set) {
-    if (r.type != NBD_REP_META_CONTEXT || r.payload.size() < 4) continue;
-    contexts.emplace_back(load_be32(r.payload.data()),
-                          std::string(as_string_view(std::span(r.payload).subspan(4))));
+    if (r.type != NBD_REP_META_CONTEXT) continue;
+    // The names are taken as they come (meta.context-names judges them);
+    // the id is what status replies are matched by.
+    if (r.payload.size() < 4) {
+      throw ProbeError(ProbeError::Kind::Violation,
+                       "an NBD_REP_META_CONTEXT reply to NBD_OPT_SET_META_CONTEXT of " +
+                           std::to_string(r.payload.size()) +
+                           " bytes has no room for its context id [S-BS-037]",
+                       "S-BS-037");
+    }
+    const std::uint32_t new_id = load_be32(r.payload.data());
+    std::string new_name(as_string_view(std::span(r.payload).subspan(4)));
+    // S-BS-037 (proto.md "NBD_OPT_SET_META_CONTEXT"): one reply per
+    // selected context, each id unique.
+    for (const auto& [id, name] : contexts) {
+      if (id != new_id && name != new_name) continue;
+      throw CheckAbort{
+          Status::Fail,
+          "NBD_OPT_SET_META_CONTEXT answered NBD_REP_META_CONTEXT " + quoted(name) + " with id " +
+              std::to_string(id) + ", then " + quoted(new_name) + " with id " +
+              std::to_string(new_id) + " [S-BS-037]",
+          "NBD_OPT_SET_META_CONTEXT sends one NBD_REP_META_CONTEXT per selected context, with ids "
+          "unique within the reply [S-BS-037]: only then can status replies be judged"};
+    }
+    contexts.emplace_back(new_id, std::move(new_name));
   }
   if (set.back().type != NBD_REP_ACK || contexts.empty()) {
     throw CheckAbort{Status::NotApplicable,

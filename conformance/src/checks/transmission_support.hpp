@@ -21,7 +21,9 @@
 
 namespace nbdref::conform {
 
-// Bytes a check reads or writes at a time.
+// Bytes a check reads or writes at a time: within the maximum payload of
+// any server that follows S-SZ-014 (at least 1 MiB for an export that
+// large); larger transfers go in pieces of at most payload_limit().
 inline constexpr std::uint64_t kTestBlock = 4096;
 
 // Data no server would hold by chance: varies with the seed and the offset.
@@ -35,8 +37,25 @@ TransmissionReply round_trip(Probe& probe, std::uint16_t type, std::uint16_t fla
 TransmissionReply write_data(Probe& probe, std::uint64_t offset,
                              const std::vector<std::uint8_t>& data, std::uint16_t flags = 0);
 
+// The most a WRITE (or a READ with simple replies) may carry: the maximum
+// payload NBD_INFO_BLOCK_SIZE advertises (asked for with NBD_OPT_INFO on a
+// connection of its own; taken as stated, at least 512), or the default
+// 32 MiB when none is advertised (proto.md "Size constraints"). A client
+// must not exceed it (C-SZ-008).
+std::uint64_t payload_limit(CheckContext& ctx);
+// `data` written at `offset` in WRITEs of at most `limit` bytes, one after
+// another; the first reply that reports an error, else the last reply.
+TransmissionReply write_in_pieces(Probe& probe, std::uint64_t offset,
+                                  const std::vector<std::uint8_t>& data, std::uint64_t limit);
+// `length` bytes at `offset` read with simple replies in READs of at most
+// `limit` bytes: a reply holding all the data, or the first that reports
+// an error.
+TransmissionReply read_in_pieces(Probe& probe, std::uint64_t offset, std::uint64_t length,
+                                 std::uint64_t limit);
+
 // Preconditions: each aborts the check as not applicable (or, for a
-// request that must succeed for the check to mean anything, as an error).
+// request that must succeed for the check to mean anything, as an error:
+// a refused request breaks no rule by itself).
 void require_writable(const OpenExport& e);
 void require_flag(const OpenExport& e, std::uint16_t flag, const char* name);
 void require_success(const TransmissionReply& reply, const std::string& what);
@@ -48,7 +67,9 @@ OpenExport open_extended_export(CheckContext& ctx, const std::vector<std::string
 
 // The ids the server gave to `queries` in NBD_OPT_SET_META_CONTEXT, as
 // OpenExport does not keep them: a connection with structured replies (or
-// extended headers) and the contexts selected, in transmission.
+// extended headers) and the contexts selected, in transmission. A reply
+// giving one context or one id twice aborts the check as a failure of
+// S-BS-037: no status reply can be judged against such a selection.
 struct ContextExport {
   OpenExport open;
   std::vector<std::pair<std::uint32_t, std::string>> contexts;  // id, name
@@ -81,6 +102,12 @@ inline std::optional<std::string> reply_rule_problem(const wire::RequestHeader& 
                                                      const Probe& probe) {
   return reply_rule_problem(request, reply, probe.structured_replies(), probe.extended_headers());
 }
+
+// Aborts the check as a failure when reply_rule_problem() finds a problem:
+// whatever a check looks at, a reply breaking the reply rules is the
+// server's failure, named by its clause.
+void require_valid_reply(const wire::RequestHeader& request, const TransmissionReply& reply,
+                         const Probe& probe);
 
 // The bytes a successful READ reply stands for: simple data, or the content
 // chunks put together with holes as zeroes. The reply must have passed

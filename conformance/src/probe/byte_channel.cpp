@@ -106,7 +106,7 @@ ByteChannel::ByteChannel(transport::UniqueFd fd, std::unique_ptr<transport::Subp
 
 ByteChannel::~ByteChannel() {
   fd_.reset();
-  if (child_) note_child_exit(kChildExitWait);
+  if (child_ && !child_exit_noted_) note_child_exit(kChildExitWait);
 }
 
 void ByteChannel::close() {
@@ -116,6 +116,21 @@ void ByteChannel::close() {
                            : "client closed the connection");
   }
   fd_.reset();
+}
+
+void ByteChannel::half_close() {
+  if (!fd_) return;
+  if (tls_) tls_->send_close_notify(deadline_);
+  ::shutdown(fd_.get(), SHUT_WR);
+  transcript_->note(tls_ ? "client sent close_notify and shut down its sending side"
+                         : "client shut down its sending side");
+}
+
+void ByteChannel::close_and_await_exit(std::chrono::milliseconds wait) {
+  close();
+  if (!child_ || child_exit_noted_) return;
+  const std::chrono::milliseconds left(deadline_.capped(wait).poll_timeout_ms());
+  child_exit_noted_ = note_child_exit(left);
 }
 
 TlsHandshake ByteChannel::start_tls(const tls::TlsOptions& options, TlsVersions versions) {
@@ -133,7 +148,7 @@ TlsHandshake ByteChannel::start_tls(const tls::TlsOptions& options, TlsVersions 
   return result;
 }
 
-void ByteChannel::note_child_exit(std::chrono::milliseconds wait) {
+bool ByteChannel::note_child_exit(std::chrono::milliseconds wait) {
   const auto until = std::chrono::steady_clock::now() + wait;
   for (;;) {
     siginfo_t info{};
@@ -150,9 +165,9 @@ void ByteChannel::note_child_exit(std::chrono::milliseconds wait) {
                                       strsignal(info.si_status) + ")",
                                   true);
       }
-      return;
+      return true;
     }
-    if (r != 0 || std::chrono::steady_clock::now() >= until) return;
+    if (r != 0 || std::chrono::steady_clock::now() >= until) return false;
     std::this_thread::sleep_for(std::chrono::milliseconds(2));
   }
 }

@@ -69,6 +69,13 @@ class ByteChannel {
   // Closes our end now (the peer sees end of stream, after close_notify
   // when TLS is up); later sends and receives fail.
   void close();
+  // Shuts down our sending side only (after close_notify when TLS is up):
+  // the server sees end of stream but can still send. Later sends fail.
+  void half_close();
+  // close(), then, for a server started for this connection, waits up to
+  // `wait` (never past the deadline) for its process to end and notes in
+  // the transcript how it ended; returns at once for a persistent server.
+  void close_and_await_exit(std::chrono::milliseconds wait);
 
   // Starts a TLS client session on this connection (the server has just
   // acknowledged NBD_OPT_STARTTLS) and runs its handshake. Once TLS is
@@ -99,7 +106,9 @@ class ByteChannel {
   };
   Transfer send_some(std::span<const std::uint8_t> bytes);
   Transfer receive_some(std::span<std::uint8_t> into);
-  void note_child_exit(std::chrono::milliseconds wait);
+  // Notes how the child ended once it has, waiting up to `wait`; true when
+  // it was noted.
+  bool note_child_exit(std::chrono::milliseconds wait);
 
   // Declared before fd_ so that the socket is closed first: a server on
   // stdin/stdout sees end of stream and exits before it would be signalled.
@@ -108,6 +117,7 @@ class ByteChannel {
   std::unique_ptr<TlsSession> tls_;  // after start_tls; uses fd_
   std::shared_ptr<Transcript> transcript_;
   Deadline deadline_;
+  bool child_exit_noted_ = false;
 };
 
 }  // namespace nbdref::conform

@@ -92,8 +92,20 @@ ExportNameAnswer Probe::read_export_name_reply(bool padding) {
           describe_export(answer.reply.export_size, answer.reply.transmission_flags),
       head);
   if (padding) {
-    answer.padding =
-        channel_.receive(wire::EXPORT_NAME_REPLY_PADDING, "the 124 bytes after the export reply");
+    try {
+      answer.padding =
+          channel_.receive(wire::EXPORT_NAME_REPLY_PADDING, "the 124 bytes after the export reply");
+    } catch (const ProbeError& e) {
+      if (e.kind() != ProbeError::Kind::Timeout) throw;
+      // S-HS-017 (proto.md "Handshake flags"): without NBD_FLAG_C_NO_ZEROES
+      // the padding follows; a server that sent the reply and then nothing
+      // more by the deadline left it out.
+      throw ProbeError(ProbeError::Kind::Violation,
+                       std::string(e.what()) +
+                           ": the reply to NBD_OPT_EXPORT_NAME came without the 124 zero bytes "
+                           "that follow it when NBD_FLAG_C_NO_ZEROES was not set [S-HS-017]",
+                       "S-HS-017");
+    }
     transcript().received("padding after the reply to NBD_OPT_EXPORT_NAME", answer.padding);
   }
   return answer;

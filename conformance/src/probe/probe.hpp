@@ -38,7 +38,8 @@ class Probe {
   const std::optional<Greeting>& greeting() const { return greeting_; }
   void send_client_flags(std::uint32_t flags);
   // The reply to NBD_OPT_EXPORT_NAME: size and flags, then the 124 padding
-  // bytes when `padding` (they are returned, not judged).
+  // bytes when `padding` (they are returned, not judged; their absence by
+  // the deadline is a Violation of S-HS-017).
   ExportNameAnswer read_export_name_reply(bool padding);
 
   // ---- option haggling (proto.md "Fixed newstyle negotiation")

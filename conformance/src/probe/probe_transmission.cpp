@@ -127,7 +127,14 @@ std::optional<std::uint64_t> Probe::read_reply_message() {
   auto kind = wire::classify_reply_magic(wire::load_be32(magic_bytes.data()));
   if (!kind) {
     transcript().received("reply with an unknown magic", magic_bytes);
-    throw violation(what, kind.error());
+    // X-S-005, S-TX-001: every reply starts with the magic of the form
+    // negotiated (with structured replies, simple or structured).
+    const ProbeError error = violation(what, kind.error());
+    const char* clause =
+        extended_headers_ ? "X-S-005" : (structured_replies_ ? nullptr : "S-TX-001");
+    if (!clause || !error.clause().empty()) throw error;
+    throw ProbeError(ProbeError::Kind::Violation, std::string(error.what()) + " [" + clause + "]",
+                     clause);
   }
   const auto rest = channel_.receive(wire::reply_header_size(*kind) - wire::REPLY_MAGIC_SIZE, what);
   const auto header_bytes = concat(magic_bytes, rest);

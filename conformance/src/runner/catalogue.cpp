@@ -14,6 +14,10 @@ void Catalogue::add(Check check) {
                            "' lacks an id, area, clause, description or function");
   }
   if (find(check.id)) throw std::logic_error("check id '" + check.id + "' is used twice");
+  if (!check.endangers_server && !checks_.empty() && checks_.back().endangers_server) {
+    throw std::logic_error("check '" + check.id + "' follows '" + checks_.back().id +
+                           "', which may take the server down and so must run last");
+  }
   check.index = checks_.size();
   checks_.push_back(std::move(check));
 }

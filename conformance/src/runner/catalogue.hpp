@@ -13,8 +13,10 @@ namespace nbdref::conform {
 class Catalogue {
  public:
   // Appends `check`, setting its index. Throws std::logic_error when the id
-  // is taken or a field is empty: a catalogue with either is a programming
-  // error, found by the first run of any test.
+  // is taken, a field is empty, or a check that leaves the server alone
+  // would follow one that endangers it (those run last, so that a server
+  // they take down spoils no other check): each is a programming error,
+  // found by the first run of any test.
   void add(Check check);
 
   const std::vector<Check>& checks() const { return checks_; }

@@ -31,6 +31,11 @@ struct Check {
   Level level = Level::Must;
   std::string description;  // what the server must do, one line
   CheckFunction run = nullptr;
+  // The check may take the server down (it tests the server's survival of
+  // something a client may do): the catalogue runs it after every other
+  // check, and the runner leaves its outcome alone when the server dies,
+  // since the check judges that itself.
+  bool endangers_server = false;
   // Position in the catalogue, fixed by Catalogue::add: it gives the check
   // its own region of the export to write in.
   std::size_t index = 0;

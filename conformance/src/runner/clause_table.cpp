@@ -1,8 +1,6 @@
 #include "runner/clause_table.hpp"
 
-#include <cerrno>
-#include <fstream>
-#include <sstream>
+#include "runner/tsv_table.hpp"
 
 namespace nbdref::conform {
 
@@ -19,43 +17,22 @@ std::string Clause::area() const {
 }
 
 Result<std::vector<Clause>> parse_clause_table(std::string_view text, const std::string& source) {
+  auto rows = parse_tsv_rows(text, source, 6);
+  if (!rows) return tl::unexpected(rows.error());
   std::vector<Clause> clauses;
-  std::size_t number = 0;
-  while (!text.empty()) {
-    const std::size_t end = text.find('\n');
-    std::string_view line = text.substr(0, end);
-    text.remove_prefix(end == std::string_view::npos ? text.size() : end + 1);
-    ++number;
-    if (!line.empty() && line.back() == '\r') line.remove_suffix(1);
-    if (number == 1 || line.empty()) continue;  // the header row
-    std::vector<std::string> fields;
-    std::size_t start = 0;
-    for (;;) {
-      const std::size_t tab = line.find('\t', start);
-      fields.emplace_back(line.substr(start, tab - start));
-      if (tab == std::string_view::npos) break;
-      start = tab + 1;
-    }
-    if (fields.size() != 6) {
-      return failure(EINVAL, source + ":" + std::to_string(number) +
-                                 ": expected 6 tab-separated "
-                                 "fields, found " +
-                                 std::to_string(fields.size()));
-    }
-    clauses.push_back({fields[0], fields[1], fields[2], fields[3], fields[4], fields[5]});
+  clauses.reserve(rows->size());
+  for (auto& r : *rows) {
+    auto& f = r.fields;
+    clauses.push_back({std::move(f[0]), std::move(f[1]), std::move(f[2]), std::move(f[3]),
+                       std::move(f[4]), std::move(f[5])});
   }
   return clauses;
 }
 
 Result<std::vector<Clause>> load_clause_table(const std::string& path) {
-  std::ifstream in(path);
-  if (!in) {
-    const int err = errno;
-    return failure(err, with_strerror("cannot read the clause table " + path, err));
-  }
-  std::stringstream text;
-  text << in.rdbuf();
-  return parse_clause_table(text.str(), path);
+  auto text = read_table_file(path, "the clause table");
+  if (!text) return tl::unexpected(text.error());
+  return parse_clause_table(*text, path);
 }
 
 }  // namespace nbdref::conform

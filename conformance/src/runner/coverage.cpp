@@ -21,7 +21,8 @@ std::string padded(std::string s, std::size_t width) {
 
 }  // namespace
 
-Coverage measure_coverage(const std::vector<Clause>& table, const Catalogue& catalogue) {
+Coverage measure_coverage(const std::vector<Clause>& table, const Catalogue& catalogue,
+                          const UncoveredReasons& reasons) {
   std::set<std::string> cited;
   for (const Check& c : catalogue.checks()) cited.insert(c.clauses.begin(), c.clauses.end());
 
@@ -44,6 +45,12 @@ Coverage measure_coverage(const std::vector<Clause>& table, const Catalogue& cat
     }
     ++it->total;
     if (is_covered) ++it->covered;
+    const auto reason = reasons.find(clause.id);
+    if (!is_covered && reason != reasons.end()) out.reasons.insert(*reason);
+    if (!is_covered && reason == reasons.end()) out.unexplained.push_back(clause.id);
+  }
+  for (const auto& [id, reason] : reasons) {
+    if (!out.reasons.contains(id)) out.stray_reasons.push_back(id);
   }
   return out;
 }
@@ -78,6 +85,13 @@ std::string coverage_text(const Coverage& coverage, const Catalogue& catalogue) 
   out += "\nNot covered:\n";
   for (const Clause* c : coverage.uncovered) {
     out += "  " + padded(c->id, 10) + " " + padded(c->level, 10) + " " + c->summary + "\n";
+    const auto reason = coverage.reasons.find(c->id);
+    out += "  " + padded("", 10) + " why not: " +
+           (reason != coverage.reasons.end() ? reason->second : "(no reason given)") + "\n";
+  }
+  if (!coverage.stray_reasons.empty()) {
+    out += "\nGiven a reason for having no check, but covered or not a server requirement:\n";
+    for (const std::string& id : coverage.stray_reasons) out += "  " + id + "\n";
   }
   if (!coverage.unknown_ids.empty()) {
     out += "\nCited by checks but not in the clause table:\n";

@@ -20,8 +20,22 @@ std::string seconds_text(std::chrono::milliseconds d) {
   return std::to_string(s) + (tenths ? "." + std::to_string(tenths) : "") + " s";
 }
 
+// What a failed check says the server must do: its own description and
+// clauses, or, for a protocol violation of a clause the check does not cite
+// (found on the way, by the probe's strict decoding), that clause first.
+std::string required_of(const ProbeError& e, const Check& check) {
+  const std::string own = check.description + " [" + check.clause_list() + "]";
+  const auto& cited = check.clauses;
+  if (e.kind() != ProbeError::Kind::Violation || e.clause().empty() ||
+      std::find(cited.begin(), cited.end(), e.clause()) != cited.end()) {
+    return own;
+  }
+  return "every message the server sends is well formed by the clause it breaks [" + e.clause() +
+         "], whatever the check looks at (here: " + own + ")";
+}
+
 Outcome outcome_of(const ProbeError& e, const Check& check, std::chrono::milliseconds timeout) {
-  const std::string required = check.description + " [" + check.clause_list() + "]";
+  const std::string required = required_of(e, check);
   switch (e.kind()) {
     case ProbeError::Kind::Timeout:
       return {Status::Error,
@@ -79,13 +93,15 @@ CheckResult run_check(const Target& target, const Check& check, std::chrono::mil
   }
   const bool crashed = std::any_of(result.transcripts.begin(), result.transcripts.end(),
                                    [](const auto& t) { return t->server_crashed(); });
-  if (crashed) {
+  // A check that endangers the server judges its survival itself.
+  const bool judged_by_runner = !check.endangers_server;
+  if (judged_by_runner && crashed) {
     result.outcome = {Status::Error,
                       "the server process was killed by a signal during the check (see the "
                       "transcript); the check had found " +
                           finding(result.outcome),
                       {}};
-  } else if (target.persistent() &&
+  } else if (judged_by_runner && target.persistent() &&
              (result.outcome.status == Status::Fail || result.outcome.status == Status::Error)) {
     std::string why;
     if (!server_answers(target, std::min(timeout, kLivenessWait), why)) {

@@ -2,7 +2,8 @@
 // own deadline and connections, every exception turned into an outcome, and
 // after a failure or error a look at whether the server is still there (a
 // server that crashed or stopped accepting makes the outcome an error that
-// says so). A hung or dead server costs checks their time, never the run.
+// says so, unless the check endangers the server and judges its survival
+// itself). A hung or dead server costs checks their time, never the run.
 #pragma once
 
 #include <chrono>

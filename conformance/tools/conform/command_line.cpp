@@ -157,7 +157,8 @@ Options:
   -v, --verbose          print every check's transcript, bytes included
   --list                 print the catalogue of checks and exit
   --coverage             print which clauses of clauses.tsv have checks and exit
-  --clauses FILE         the clause table (default: the one in the source tree)
+  --clauses FILE         the clause table (default: the one in the source tree);
+                         uncovered.tsv beside it says why a clause has no check
   -h, --help             this text
 
 Exit status: 0 when every outcome is as expected (without --expect: no failure

@@ -5,6 +5,7 @@
 
 #include <csignal>
 #include <cstdio>
+#include <filesystem>
 #include <fstream>
 #include <iostream>
 
@@ -17,6 +18,7 @@
 #include "runner/coverage.hpp"
 #include "runner/expectations.hpp"
 #include "runner/runner.hpp"
+#include "runner/uncovered_reasons.hpp"
 
 namespace {
 
@@ -51,12 +53,23 @@ int print_list(const std::vector<const Check*>& checks) {
   return kExitAsExpected;
 }
 
+// The reasons for clauses without a check: uncovered.tsv beside the clause
+// table at `table_path`, none when there is no such file.
+nbdref::Result<UncoveredReasons> reasons_beside(const std::string& table_path) {
+  const std::filesystem::path path =
+      std::filesystem::path(table_path).replace_filename("uncovered.tsv");
+  if (!std::filesystem::exists(path)) return UncoveredReasons{};
+  return load_uncovered_reasons(path.string());
+}
+
 int print_coverage(const CommandLine& cl) {
   const std::string path = cl.clauses_file.value_or(NBDREF_CONFORM_CLAUSES);
   auto table = load_clause_table(path);
   if (!table) return usage_error(table.error().message);
+  auto reasons = reasons_beside(path);
+  if (!reasons) return usage_error(reasons.error().message);
   const Catalogue& catalogue = standard_catalogue();
-  std::cout << coverage_text(measure_coverage(*table, catalogue), catalogue);
+  std::cout << coverage_text(measure_coverage(*table, catalogue, *reasons), catalogue);
   return kExitAsExpected;
 }
 

@@ -31,6 +31,7 @@ enum class ServeFault {
   // Options.
   UnknownOptionInvalid,
   UnknownOptionDataUnread,
+  UnsupNamesOptionZero,
   AbortWithoutAck,
   AbortWithDataInvalid,
   ListUnsupported,
@@ -55,8 +56,12 @@ enum class ServeFault {
   BlockSizeRefusedWhenRequested,
   ExtendedHeadersIgnoresData,
   ExtendedHeadersCompactReplies,
+  ExtendedHeadersRequired,
+  BlockSizesUnadvertised,
+  BlockStatusPayloadUnnegotiated,
   // Metadata contexts.
   ListAllContextsTooBig,
+  ListFirstQueryOnly,
   ContextNameWithoutNamespace,
   UnregisteredNamespace,
   ListedContextNonzeroId,
@@ -81,10 +86,19 @@ enum class ServeFault {
   TrimPastEndSucceeds,
   WriteZeroesPastEndEinval,
   ZeroLengthDisconnects,
+  ZeroLengthCacheDisconnects,
   UnknownCommandDisconnects,
   UnknownCommandFlagsIgnored,
   InapplicableFlagsIgnored,
   UnknownCommandEnosys,
+  UnknownCommandEnotsup,
+  ReadPastEndEoverflow,
+  FailedWritesSucceed,
+  FailedReadSendsData,
+  CacheFlagsIgnored,
+  FastZeroUnadvertisedEnotsup,
+  FastZeroEoverflow,
+  FastZeroEnotsupZeroes,
   DiscAnswered,
   ReadOnlyWritesAllowed,
   ReadOnlyEinval,
@@ -110,6 +124,8 @@ enum class ServeFault {
   BlockStatusPayloadWithoutContexts,
   // Data integrity.
   CacheZeroes,
+  // Robustness.
+  HangUpEndsServer,
 };
 
 struct ServeFaultSpec {

@@ -76,6 +76,9 @@ tl::expected<PayloadPlan, std::string> CommandHandler::begin(const RequestHeader
   if (h.length == 0 && h.type != NBD_CMD_FLUSH && faulty(ServeFault::ZeroLengthDisconnects)) {
     return tl::unexpected("sent a zero-length " + describe_command(h.type));
   }
+  if (h.length == 0 && h.type == NBD_CMD_CACHE && faulty(ServeFault::ZeroLengthCacheDisconnects)) {
+    return tl::unexpected(std::string("sent a zero-length NBD_CMD_CACHE"));
+  }
   if (h.type == NBD_CMD_WRITE && h.length > payload_limit() &&
       faulty(ServeFault::OversizedWriteDisconnects)) {
     return tl::unexpected("sent NBD_CMD_WRITE with " + std::to_string(h.length) +
@@ -125,9 +128,12 @@ std::optional<CommandHandler::Failure> CommandHandler::check(const RequestHeader
   if (!known_command(h.type)) {
     // S-ERR-011: an unknown command fails; the connection stays usable.
     // S-ERR-015 broken by unknown-command-enosys: 38 is no NBD error value.
+    // S-ERR-010 broken by unknown-command-enotsup.
     constexpr std::uint32_t HOST_ENOSYS = 38;
-    return Failure{faulty(ServeFault::UnknownCommandEnosys) ? HOST_ENOSYS : NBD_EINVAL,
-                   name + " is not a command this server knows"};
+    const std::uint32_t error = faulty(ServeFault::UnknownCommandEnosys)    ? HOST_ENOSYS
+                                : faulty(ServeFault::UnknownCommandEnotsup) ? NBD_ENOTSUP
+                                                                            : NBD_EINVAL;
+    return Failure{error, name + " is not a command this server knows"};
   }
   for (const auto& f : FEATURES) {
     if (h.type == f.type && !setup_.has(f.flag)) {
@@ -145,6 +151,11 @@ std::optional<CommandHandler::Failure> CommandHandler::check(const RequestHeader
     // S-TX-017, S-ERR-008, S-ERR-002.
     return Failure{faulty(ServeFault::ReadOnlyEinval) ? NBD_EINVAL : NBD_EPERM,
                    name + ": the export is read-only"};
+  }
+  if (h.type == NBD_CMD_WRITE_ZEROES && (h.flags & NBD_CMD_FLAG_FAST_ZERO) &&
+      h.length > payload_limit() && faulty(ServeFault::FastZeroEoverflow)) {
+    // S-TX-056 broken: refused for its length before anything else.
+    return Failure{NBD_EOVERFLOW, range_text(h) + " is longer than the maximum payload"};
   }
   if (h.type == NBD_CMD_FLUSH) {
     if (h.offset != 0 || h.length != 0) {
@@ -194,6 +205,13 @@ std::optional<CommandHandler::Failure> CommandHandler::check_flags(const Request
   std::uint16_t stray = h.flags & ~allowed;
   if (faulty(ServeFault::UnknownCommandFlagsIgnored)) stray &= KNOWN_COMMAND_FLAGS;
   if (faulty(ServeFault::InapplicableFlagsIgnored)) stray &= ~KNOWN_COMMAND_FLAGS;
+  // S-TX-049 broken by cache-flags-ignored.
+  if (h.type == NBD_CMD_CACHE && faulty(ServeFault::CacheFlagsIgnored)) stray = 0;
+  if (h.type == NBD_CMD_WRITE_ZEROES && (stray & NBD_CMD_FLAG_FAST_ZERO) &&
+      faulty(ServeFault::FastZeroUnadvertisedEnotsup)) {
+    // S-TX-060 (and S-TX-059) broken: NBD_ENOTSUP, although FAST_ZERO was not advertised.
+    return Failure{NBD_ENOTSUP, name + ": fast zeroing is not supported"};
+  }
   if (stray != 0) {
     // S-ERR-012, S-ERR-013, S-TX-049.
     return Failure{NBD_EINVAL, name + " does not take " + describe_command_flags(stray) +
@@ -215,6 +233,11 @@ std::optional<CommandHandler::Failure> CommandHandler::check_range(const Request
     // S-ERR-003, S-ERR-001: writes past the end lack space; the rest are invalid
     // (S-ERR-005, S-ERR-006, S-BS-059). The faults break one of these each.
     if (h.type == NBD_CMD_TRIM && faulty(ServeFault::TrimPastEndSucceeds)) return std::nullopt;
+    // S-TX-039, S-TX-062 broken by failed-writes-succeed: finish() writes nothing.
+    if ((h.type == NBD_CMD_WRITE || h.type == NBD_CMD_WRITE_ZEROES) &&
+        faulty(ServeFault::FailedWritesSucceed)) {
+      return std::nullopt;
+    }
     if (h.type == NBD_CMD_BLOCK_STATUS && h.offset < config.size &&
         faulty(ServeFault::BlockStatusPastEndClamped)) {
       return std::nullopt;
@@ -223,9 +246,12 @@ std::optional<CommandHandler::Failure> CommandHandler::check_range(const Request
         (h.type == NBD_CMD_WRITE && !faulty(ServeFault::WritePastEndEinval)) ||
         (h.type == NBD_CMD_WRITE_ZEROES && !faulty(ServeFault::WriteZeroesPastEndEinval));
     const bool read_eio = h.type == NBD_CMD_READ && faulty(ServeFault::ReadPastEndEio);
-    return Failure{write      ? NBD_ENOSPC
-                   : read_eio ? NBD_EIO
-                              : NBD_EINVAL,
+    // S-ERR-009 broken by read-past-end-eoverflow.
+    const bool read_eoverflow = h.type == NBD_CMD_READ && faulty(ServeFault::ReadPastEndEoverflow);
+    return Failure{write            ? NBD_ENOSPC
+                   : read_eio       ? NBD_EIO
+                   : read_eoverflow ? NBD_EOVERFLOW
+                                    : NBD_EINVAL,
                    range_text(h) + " reaches past the export size " + std::to_string(config.size) +
                        " [C-SZ-012]"};
   }
@@ -271,6 +297,13 @@ void CommandHandler::finish(Bytes payload, std::vector<std::uint8_t>& out) {
   }
   RamDisk& disk = *setup_.exported.disk;
   const auto& h = request_;
+  // Only failed-writes-succeed lets a write past the end through: it is
+  // answered with success and does nothing.
+  const bool past_end = h.offset > disk.size() || h.length > disk.size() - h.offset;
+  if (past_end && (h.type == NBD_CMD_WRITE || h.type == NBD_CMD_WRITE_ZEROES)) {
+    w.success(h);
+    return;
+  }
   switch (h.type) {
     case NBD_CMD_READ:
       read(w);
@@ -296,6 +329,8 @@ void CommandHandler::finish(Bytes payload, std::vector<std::uint8_t>& out) {
         // S-TX-028: filling allocated pages with zeroes is no faster than
         // writing them, so the fast request fails at once and changes
         // nothing (S-TX-057). Without NO_HOLE, releasing pages is fast.
+        // S-TX-057 broken by fast-zero-enotsup-zeroes: the range is zeroed all the same.
+        if (faulty(ServeFault::FastZeroEnotsupZeroes)) disk.zero(h.offset, h.length, true);
         w.error(h, NBD_ENOTSUP, "zeroing without holes is not faster than writing");
         return;
       }

@@ -126,7 +126,8 @@ OptionOutcome OptionHaggler::handle(std::uint32_t option, Bytes data) {
     default:
       // S-INT-004, S-HS-009: an option we do not know is refused, never a
       // reason to hang up; its data was consumed with it (S-INT-005).
-      refuse(option,
+      // S-OPT-020 broken by unsup-names-option-zero: the reply names option 0.
+      refuse(faulty(ServeFault::UnsupNamesOptionZero) ? 0 : option,
              faulty(ServeFault::UnknownOptionInvalid) ? NBD_REP_ERR_INVALID : NBD_REP_ERR_UNSUP,
              describe_option(option) + " is not supported");
       return {};
@@ -255,6 +256,12 @@ OptionOutcome OptionHaggler::info_or_go(std::uint32_t option, Bytes data) {
     refuse(option, NBD_REP_ERR_BLOCK_SIZE_REQD, "block sizes are required");
     return {};
   }
+  if (option == NBD_OPT_GO && !negotiation_.extended_headers &&
+      faulty(ServeFault::ExtendedHeadersRequired)) {
+    // X-S-043 broken: compact headers are not served.
+    refuse(option, NBD_REP_ERR_EXT_HEADER_REQD, "extended headers are required");
+    return {};
+  }
   auto setup = transmission_setup(*e, name, negotiation_, config_.fault);
   const bool info = option == NBD_OPT_INFO;
   // S-OPT-014: NBD_INFO_EXPORT always; S-OPT-017: INFO and GO report the same.
@@ -271,8 +278,10 @@ OptionOutcome OptionHaggler::info_or_go(std::uint32_t option, Bytes data) {
   if (want_description && !e->config.description.empty()) {
     info_reply(option, InfoDescription{e->config.description});
   }
-  // S-SZ-001, S-SZ-024: constraints go out when asked for or not the defaults.
-  if (want_block_size || e->config.advertises_block_sizes()) {
+  // S-SZ-001, S-SZ-024: constraints go out when asked for or not the
+  // defaults; never with block-sizes-unadvertised.
+  if ((want_block_size || e->config.advertises_block_sizes()) &&
+      !faulty(ServeFault::BlockSizesUnadvertised)) {
     info_reply(option, e->config.block_sizes());
   }
   reply(option, NBD_REP_ACK);
@@ -377,7 +386,12 @@ void OptionHaggler::meta_context(std::uint32_t option, Bytes data) {
     reply(option, NBD_REP_ACK);
     return;
   }
-  if (auto refusal = faulty_query(request->queries)) {
+  std::span<const std::string_view> queries = request->queries;
+  // S-BS-027 broken by list-first-query-only: the other queries go unread.
+  if (!set && queries.size() > 1 && faulty(ServeFault::ListFirstQueryOnly)) {
+    queries = queries.first(1);
+  }
+  if (auto refusal = faulty_query(queries)) {
     refuse(option, NBD_REP_ERR_INVALID, *refusal);
     return;
   }
@@ -386,13 +400,13 @@ void OptionHaggler::meta_context(std::uint32_t option, Bytes data) {
     return;
   }
   auto selected =
-      queries_select_allocation(request->queries, set ? ContextOption::Set : ContextOption::List);
+      queries_select_allocation(queries, set ? ContextOption::Set : ContextOption::List);
   if (!selected) {
     refuse(option, NBD_REP_ERR_INVALID, selected.error());
     return;
   }
   const auto asked = [&](std::string_view query) {
-    for (auto q : request->queries) {
+    for (auto q : queries) {
       if (q == query) return true;
     }
     return false;

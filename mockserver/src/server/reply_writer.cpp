@@ -1,5 +1,7 @@
 #include "server/reply_writer.hpp"
 
+#include <algorithm>
+
 #include "wire/constants.hpp"
 #include "wire/limits.hpp"
 #include "wire/reply.hpp"
@@ -44,6 +46,10 @@ void ReplyWriter::error(const RequestHeader& req, std::uint32_t error, std::stri
   const bool simple_allowed = !extended() && req.type != NBD_CMD_READ;
   if (!chunks() || (simple_allowed && fault_ == ServeFault::ErrorsAsSimpleReplies)) {
     encode_simple_reply({error, req.cookie}, w);
+    // S-TX-034 broken by failed-read-sends-data: zeroes where no data may follow.
+    if (req.type == NBD_CMD_READ && !chunks() && fault_ == ServeFault::FailedReadSendsData) {
+      out_.resize(out_.size() + std::min<std::uint64_t>(req.length, DEFAULT_MAX_PAYLOAD));
+    }
     return;
   }
   // S-SR-030: the message is a string, at most 4096 bytes.

@@ -1,5 +1,6 @@
 #include "server/serve_step.hpp"
 
+#include <cstdlib>
 #include <utility>
 
 #include "server/server_session.hpp"
@@ -153,6 +154,12 @@ Result<void> run_serve(const Step& step, const Conversation& c, const ServeConte
   const auto gone = [&](const std::string& error) -> Result<void> {
     if (ctx.stop.stop_requested()) return fail(step, O::ClientGone, "the player was stopped");
     if (ctx.transcript) ctx.transcript->note("serve: the client is gone (" + error + ")");
+    // S-TX-012 broken by hang-up-ends-server: replies that cannot be sent
+    // take the whole server, and every other session, down.
+    if (cfg.fault == script::ServeFault::HangUpEndsServer &&
+        session.phase() == SessionPhase::Transmission) {
+      std::_Exit(EXIT_FAILURE);
+    }
     return {};
   };
   std::vector<std::uint8_t> input;  // read, not yet taken by the session

@@ -25,6 +25,9 @@ TransmissionSetup transmission_setup(const ServedExport& e, std::string_view exp
   if (fault == ServeFault::BlockStatusPayloadWithoutContexts && n.extended_headers) {
     s.transmission_flags |= NBD_FLAG_BLOCK_STATUS_PAYLOAD;
   }
+  if (fault == ServeFault::BlockStatusPayloadUnnegotiated && !n.extended_headers) {
+    s.transmission_flags |= NBD_FLAG_BLOCK_STATUS_PAYLOAD;
+  }
   if (fault == ServeFault::StructuredRepliesUnnegotiated && s.replies == ReplyStyle::Simple) {
     s.replies = ReplyStyle::Structured;
   }
