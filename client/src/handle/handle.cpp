@@ -1099,11 +1099,15 @@ Result<std::uint64_t> Handle::submit(engine::CommandRequest request, AsyncComman
     t.errnum = 0;
     t.message.clear();
   }
-  if (connection_->in_flight() == 1) {
-    // Into an idle connection a command leaves at once: nothing is there to
-    // go with it, and waiting for the caller's next poll would cost a round
-    // of its own. Behind others it waits, and leaves with the next ones in
-    // one write when their replies are read.
+  // A caller issuing one command at a time (each into an idle connection)
+  // has it sent at once: nothing would go with it, and waiting for the next
+  // poll would cost a round of its own. Otherwise it waits and leaves with
+  // the others in one write -- also the first of a new burst, which the
+  // rest of the burst follows at once.
+  const bool alone = connection_->in_flight() == 1;
+  const bool one_at_a_time = alone && previous_submit_alone_;
+  previous_submit_alone_ = alone;
+  if (one_at_a_time) {
     Dispatching dispatching(this);
     write_output();
     end_if_finished();

@@ -239,6 +239,7 @@ class Handle {
 
   engine::CookieTable<TrackedCommand> tracked_;           // asynchronous commands by cookie
   std::uint64_t completed_ = 0;                           // asynchronous commands completed so far
+  bool previous_submit_alone_ = false;  // the last command submitted found nothing in flight
   std::vector<AsyncCommandPtr> retired_;                  // released once callbacks return
   std::unique_ptr<engine::OptionListener> async_option_;  // the running aio_opt_* call
   bool closing_ = false;  // the destructor runs: no more callbacks, only releases

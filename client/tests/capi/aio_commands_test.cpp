@@ -34,11 +34,15 @@ TEST(AioCommands, PwriteThenPreadRoundTripWithCompletionCallbacks) {
   EXPECT_EQ(read.frees, 1);
 }
 
-// A command into an idle connection is sent within the call (no poll round
-// for it alone); behind another one it waits to leave with the next batch.
-TEST(AioCommands, FirstCommandLeavesAtOnceLaterOnesWaitForThePollLoop) {
+// A caller issuing one command at a time has each sent within the call (no
+// poll round for it alone); a command behind another one waits to leave
+// with the next batch.
+TEST(AioCommands, OneAtATimeCommandsLeaveAtOnceOthersWaitForThePollLoop) {
   auto h = connected_handle();
   std::vector<char> a(4096), b(4096);
+  const int64_t warm = nbd_aio_pread(h.get(), a.data(), a.size(), 0, NBD_NULL_COMPLETION, 0);
+  ASSERT_GE(warm, 1) << last_error();
+  ASSERT_EQ(wait_for_command(h.get(), warm), 1) << last_error();
   const int64_t first = nbd_aio_pread(h.get(), a.data(), a.size(), 0, NBD_NULL_COMPLETION, 0);
   ASSERT_GE(first, 1) << last_error();
   EXPECT_EQ(nbd_aio_get_direction(h.get()), LIBNBD_AIO_DIRECTION_READ);
