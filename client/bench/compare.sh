@@ -165,23 +165,11 @@ fi
 
 # ---- the programs ----
 
-if ((build)); then
-  ci/setup.sh
-  if [[ ! -f $build_dir/CMakeCache.txt ]]; then
-    CC=gcc CXX=g++ cmake -S . -B "$build_dir" -DCMAKE_BUILD_TYPE=RelWithDebInfo \
-      -DNBDREF_WERROR=ON >/dev/null
-  fi
-  cmake --build "$build_dir" -j "${NBDREF_JOBS:-$(nproc)}" --target nbdref-bench libnbd-bench \
-    >/dev/null
-fi
-if grep -qE '^NBDREF_(SANITIZE|FUZZ):BOOL=ON' "$build_dir/CMakeCache.txt" 2>/dev/null; then
-  die "$build_dir is a sanitizer or fuzzing build: its figures would mean nothing"
-fi
+build_flag=()
+((build)) || build_flag=(--no-build)
+client/bench/build_benchmarks.sh "$build_dir" "${build_flag[@]}"
 nbdref_bench=$build_dir/client/bench/nbdref-bench
 libnbd_bench=$build_dir/client/bench/libnbd-bench
-for p in "$nbdref_bench" "$libnbd_bench"; do
-  [[ -x $p ]] || die "$p is missing (build it: cmake --build $build_dir --target $(basename "$p"))"
-done
 out=$build_dir/bench-results
 mkdir -p "$out"
 results=$out/results.txt

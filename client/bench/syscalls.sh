@@ -49,20 +49,11 @@ workloads=(
   "sync-seq-read-256k|262144|--sync --pattern seq --op read --block-size 256k"
 )
 
-if ((build)); then
-  ci/setup.sh
-  if [[ ! -f $build_dir/CMakeCache.txt ]]; then
-    CC=gcc CXX=g++ cmake -S . -B "$build_dir" -DCMAKE_BUILD_TYPE=RelWithDebInfo \
-      -DNBDREF_WERROR=ON >/dev/null
-  fi
-  cmake --build "$build_dir" -j "${NBDREF_JOBS:-$(nproc)}" --target nbdref-bench libnbd-bench \
-    >/dev/null
-fi
+build_flag=()
+((build)) || build_flag=(--no-build)
+client/bench/build_benchmarks.sh "$build_dir" "${build_flag[@]}"
 declare -A bench=([libnbd]=$build_dir/client/bench/libnbd-bench
                   [nbdref]=$build_dir/client/bench/nbdref-bench)
-for p in "${bench[@]}"; do
-  [[ -x $p ]] || die "$p is missing (build it: cmake --build $build_dir --target $(basename "$p"))"
-done
 command -v strace >/dev/null || die "strace is missing (ci/setup.sh installs it)"
 use_perf=0
 if command -v perf >/dev/null && perf stat -x, -e raw_syscalls:sys_enter true >/dev/null 2>&1; then
