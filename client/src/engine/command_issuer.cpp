@@ -171,9 +171,7 @@ Result<std::uint64_t> CommandIssuer::submit(const CommandRequest& request) {
     std::memset(request.read_buffer, 0, request.length);
   }
   if (auto ok = check(request); !ok) return tl::unexpected(ok.error());
-  Command& c = core_.commands.add(core_.next_cookie++);
-  c.request = request;
-  if (is_large_read(request)) ++core_.large_reads_in_flight;
+  Command& c = core_.commands.add(core_.next_cookie++, request);
   c.output_start = core_.output.enqueued();
   encode(c);
   c.output_end = core_.output.enqueued();

@@ -31,21 +31,29 @@ struct Command {
   }
 };
 
+// Reads this large are worth receiving straight into the caller's buffer
+// even at the price of one more receive per reply
+// (ReplyReader::buffered_read_limit).
+inline constexpr std::uint64_t LARGE_READ = 64 * 1024;
+
 class CommandTable {
  public:
-  // A fresh record for `cookie` (which must not be in the table).
-  Command& add(std::uint64_t cookie);
+  // A fresh record for `cookie` (which must not be in the table) carrying `request`.
+  Command& add(std::uint64_t cookie, const CommandRequest& request = {});
   Command* find(std::uint64_t cookie) const { return table_.find(cookie); }
   // Returns the record to the pool; references to it become invalid for reuse.
-  void remove(const Command& c) { table_.remove(c.cookie); }
+  void remove(const Command& c);
   std::size_t size() const { return table_.size(); }
   bool empty() const { return table_.empty(); }
+  // How many of the commands are reads of at least LARGE_READ bytes.
+  std::size_t large_reads() const { return large_reads_; }
   // All commands in flight, in no particular order: a copy, so the caller
   // may complete (and so remove) them while walking it.
   std::vector<Command*> all() const;
 
  private:
   CookieTable<Command> table_;
+  std::size_t large_reads_ = 0;
 };
 
 }  // namespace nbdref::engine

@@ -56,7 +56,6 @@ void ConnectionCore::violation(const std::string& what, const char* clause) {
 void ConnectionCore::complete(Command& c) {
   CommandOutcome outcome{c.cookie, c.errnum, std::move(c.error_message)};
   CommandListener* listener = c.request.listener;
-  if (is_large_read(c.request)) --large_reads_in_flight;
   commands.remove(c);
   if (listener) listener->on_complete(outcome);
   maybe_send_disconnect();

@@ -16,7 +16,6 @@
 #include "engine/option.hpp"
 #include "engine/output_queue.hpp"
 #include "error/error.hpp"
-#include "wire/constants.hpp"
 
 namespace nbdref::engine {
 
@@ -40,13 +39,6 @@ struct Stats {
   std::uint64_t chunks_received = 0;
 };
 
-// Reads this large are worth receiving straight into the caller's buffer
-// even at the price of one more receive per reply (ReplyReader).
-inline constexpr std::uint64_t LARGE_READ = 64 * 1024;
-inline bool is_large_read(const CommandRequest& r) {
-  return r.type == wire::NBD_CMD_READ && r.length >= LARGE_READ;
-}
-
 struct ConnectionCore {
   explicit ConnectionCore(ConnectionConfig c) : config(std::move(c)) {}
 
@@ -55,10 +47,6 @@ struct ConnectionCore {
   InputBuffer input;
   OutputQueue output;
   CommandTable commands;
-  // How many of `commands` are reads of at least LARGE_READ bytes (the
-  // reply reader's cue to receive their data straight into the caller's
-  // buffer, see ReplyReader::buffered_read_limit).
-  std::size_t large_reads_in_flight = 0;
   Phase phase = Phase::Handshaking;
   std::optional<Error> error;
   DebugSink debug_sink;

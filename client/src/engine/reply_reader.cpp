@@ -68,7 +68,7 @@ std::span<std::uint8_t> ReplyReader::direct_target() const {
 std::size_t ReplyReader::buffered_read_limit() const {
   const std::size_t in_flight = core_.commands.size();
   if (state_ != State::AwaitMagic || !core_.input.empty() || in_flight == 0 ||
-      core_.large_reads_in_flight != in_flight) {
+      core_.commands.large_reads() != in_flight) {
     return SIZE_MAX;
   }
   // The reply a read gets in the negotiated form: a simple reply, or an

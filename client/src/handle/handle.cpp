@@ -1056,7 +1056,6 @@ void AsyncCommand::on_complete(const engine::CommandOutcome& outcome) {
 void Handle::command_finished(AsyncCommand& command, const engine::CommandOutcome& outcome) {
   TrackedCommand* t = tracked_.find(outcome.cookie);
   if (!t) return;
-  t->done = true;
   t->completion = ++completed_;
   t->errnum = outcome.errnum;
   t->message = outcome.message;
@@ -1095,7 +1094,7 @@ Result<std::uint64_t> Handle::submit(engine::CommandRequest request, AsyncComman
   if (command) {
     TrackedCommand& t = tracked_.add(*cookie);
     t.command = std::move(command);
-    t.done = false;
+    t.completion = 0;
     t.errnum = 0;
     t.message.clear();
   }
@@ -1124,7 +1123,7 @@ Result<bool> Handle::command_completed(std::uint64_t cookie) {
     return failure(EINVAL, "cookie " + std::to_string(cookie) +
                                " names no command in flight or awaiting retirement");
   }
-  if (!t->done) return false;
+  if (!t->done()) return false;
   const int errnum = t->errnum;
   std::string message = std::move(t->message);
   t->command.reset();
@@ -1137,9 +1136,9 @@ Result<std::int64_t> Handle::peek_completed() const {
   Lock lock(mutex_);
   // The first of the completed commands awaiting retirement (libnbd's
   // nbd_aio_peek_command_completed), in the order they completed.
-  std::uint64_t first = 0, first_completion = 0;
+  std::uint64_t first = 0, first_completion = UINT64_MAX;
   tracked_.for_each([&](std::uint64_t cookie, const TrackedCommand& t) {
-    if (t.done && (first == 0 || t.completion < first_completion)) {
+    if (t.done() && t.completion < first_completion) {
       first = cookie;
       first_completion = t.completion;
     }

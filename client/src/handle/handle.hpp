@@ -211,10 +211,12 @@ class Handle {
   // An asynchronous command from submission to retirement.
   struct TrackedCommand {
     AsyncCommandPtr command;
-    bool done = false;
-    std::uint64_t completion = 0;  // completed_ when it completed: peek_completed() takes the first
+    // 0 while in flight; then its place among completions (completed_ when
+    // it completed), so peek_completed() can take the first.
+    std::uint64_t completion = 0;
     int errnum = 0;
     std::string message;
+    bool done() const { return completion != 0; }
   };
 
   mutable std::recursive_mutex mutex_;
@@ -237,10 +239,10 @@ class Handle {
   std::unique_ptr<engine::Connection> connection_;
   std::optional<Error> connect_error_;  // the transport never connected
 
-  engine::CookieTable<TrackedCommand> tracked_;           // asynchronous commands by cookie
-  std::uint64_t completed_ = 0;                           // asynchronous commands completed so far
-  bool previous_submit_alone_ = false;  // the last command submitted found nothing in flight
-  std::vector<AsyncCommandPtr> retired_;                  // released once callbacks return
+  engine::CookieTable<TrackedCommand> tracked_;  // asynchronous commands by cookie
+  std::uint64_t completed_ = 0;                  // asynchronous commands completed so far
+  bool previous_submit_alone_ = false;    // the last command submitted found nothing in flight
+  std::vector<AsyncCommandPtr> retired_;  // released once callbacks return
   std::unique_ptr<engine::OptionListener> async_option_;  // the running aio_opt_* call
   bool closing_ = false;  // the destructor runs: no more callbacks, only releases
 };

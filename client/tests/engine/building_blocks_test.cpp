@@ -10,6 +10,7 @@
 #include "engine/output_queue.hpp"
 #include "engine/range_set.hpp"
 #include "support/hex.hpp"
+#include "wire/constants.hpp"
 
 namespace nbdref::engine {
 namespace {
@@ -179,6 +180,22 @@ TEST(CommandTable, RecordsAreReused) {
   EXPECT_EQ(first, second);
   EXPECT_EQ(second->errnum, 0);  // reset for reuse
   EXPECT_TRUE(second->error_message.empty());
+}
+
+TEST(CommandTable, CountsTheLargeReadsInFlight) {
+  CommandTable t;
+  CommandRequest large_read, small_read, large_write;
+  large_read.type = small_read.type = wire::NBD_CMD_READ;
+  large_write.type = wire::NBD_CMD_WRITE;
+  large_read.length = large_write.length = LARGE_READ;
+  small_read.length = LARGE_READ - 1;
+  Command& a = t.add(1, large_read);
+  t.add(2, small_read);
+  t.add(3, large_write);
+  EXPECT_EQ(t.large_reads(), 1u);
+  t.remove(a);
+  EXPECT_EQ(t.large_reads(), 0u);
+  EXPECT_EQ(t.size(), 2u);
 }
 
 TEST(CookieTable, VisitsEveryRecordAndIgnoresUnknownRemovals) {
