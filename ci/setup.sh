@@ -7,7 +7,7 @@ packages=(
   # toolchain
   build-essential cmake pkg-config git
   clang clang-14 llvm-14 libclang-rt-14-dev clang-format-14
-  zip strace jq
+  zip strace jq linux-perf
   # libraries nbdref builds against
   libexpected-dev libgtest-dev libgmock-dev
   libgnutls28-dev gnutls-bin

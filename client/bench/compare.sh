@@ -136,23 +136,12 @@ workloads() {
   esac
 }
 
+# shellcheck source=client/bench/only_globs.sh
+source client/bench/only_globs.sh
 selected_workloads() {
-  local line name pattern
-  local -a globs
-  IFS=, read -r -a globs <<<"$only"
+  local line
   while IFS= read -r line; do
-    name=${line%%|*}
-    if [[ -z $only ]]; then
-      echo "$line"
-      continue
-    fi
-    for pattern in "${globs[@]}"; do
-      # shellcheck disable=SC2053 # the pattern is a glob on purpose
-      if [[ $name == $pattern ]]; then
-        echo "$line"
-        break
-      fi
-    done
+    if matches_only "${line%%|*}" "$only"; then echo "$line"; fi
   done < <(workloads)
 }
 
@@ -178,29 +167,14 @@ results=$out/results.txt
 # ---- the servers ----
 
 work=$(mktemp -d "${TMPDIR:-/tmp}/nbdref-compare-XXXXXX")
-server_pids=()
-stop_servers() {
-  local pid
-  for pid in "${server_pids[@]}"; do kill "$pid" 2>/dev/null || true; done
-  for pid in "${server_pids[@]}"; do wait "$pid" 2>/dev/null || true; done
+# shellcheck source=client/bench/nbdkit_servers.sh
+source client/bench/nbdkit_servers.sh
+cleanup() {
+  stop_nbdkit_servers
   rm -rf "$work"
 }
-trap stop_servers EXIT
+trap cleanup EXIT
 
-start_nbdkit() {  # NAME PLUGIN ARGS...: listens on $work/NAME.sock
-  local name=$1
-  shift
-  local socket=$work/$name.sock
-  nbdkit -U "$socket" -f --exit-with-parent "$@" >"$work/$name.log" 2>&1 &
-  server_pids+=($!)
-  for _ in $(seq 100); do
-    [[ -S $socket ]] && return 0
-    kill -0 "${server_pids[-1]}" 2>/dev/null || break
-    sleep 0.1
-  done
-  cat "$work/$name.log" >&2
-  die "nbdkit $* did not start listening"
-}
 uri_of() {
   case "$1" in
     *-tls) echo "nbds+unix://bench@/?socket=$work/$1.sock&tls-psk-file=$work/keys.psk" ;;

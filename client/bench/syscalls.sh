@@ -63,25 +63,15 @@ else
 fi
 
 work=$(mktemp -d "${TMPDIR:-/tmp}/nbdref-syscalls-XXXXXX")
-nbdkit_pid=""
+# shellcheck source=client/bench/nbdkit_servers.sh
+source client/bench/nbdkit_servers.sh
 cleanup() {
-  if [[ -n $nbdkit_pid ]]; then
-    kill "$nbdkit_pid" 2>/dev/null || true
-    wait "$nbdkit_pid" 2>/dev/null || true
-  fi
+  stop_nbdkit_servers
   rm -rf "$work"
 }
 trap cleanup EXIT
-socket=$work/nbdkit.sock
-nbdkit -U "$socket" -f --exit-with-parent memory size=256M >"$work/nbdkit.log" 2>&1 &
-nbdkit_pid=$!
-for _ in $(seq 100); do
-  [[ -S $socket ]] && break
-  kill -0 "$nbdkit_pid" 2>/dev/null || break
-  sleep 0.1
-done
-[[ -S $socket ]] || { cat "$work/nbdkit.log" >&2; die "nbdkit did not start listening"; }
-uri="nbd+unix:///?socket=$socket"
+start_nbdkit memory memory size=256M
+uri="nbd+unix:///?socket=$work/memory.sock"
 "${bench[nbdref]}" --quiet --op write --block-size 1M --bytes 256M "$uri" >/dev/null
 
 # strace -c's table as "syscall calls" lines.
@@ -95,23 +85,14 @@ perf_total() {  # PROGRAM ARGS...
   awk -F, '$3 == "raw_syscalls:sys_enter" { print $1 }' "$work/perf.txt"
 }
 
-selected() {  # NAME
-  [[ -z $only ]] && return 0
-  local pattern
-  local -a globs
-  IFS=, read -r -a globs <<<"$only"
-  for pattern in "${globs[@]}"; do
-    # shellcheck disable=SC2053 # the pattern is a glob on purpose
-    [[ $1 == $pattern ]] && return 0
-  done
-  return 1
-}
+# shellcheck source=client/bench/only_globs.sh
+source client/bench/only_globs.sh
 
 echo "=== system calls per request: $requests requests per run, minus a run of none;" \
   "nbdkit $(nbdkit --version | cut -d' ' -f2) memory plugin, Unix socket"
 for entry in "${workloads[@]}"; do
   IFS='|' read -r name block args <<<"$entry"
-  selected "$name" || continue
+  matches_only "$name" "$only" || continue
   read -r -a bench_args <<<"$args"
   bytes=$((requests * block))
   for lib in libnbd nbdref; do

@@ -1,0 +1,33 @@
+# shellcheck shell=bash
+# Sourced by the benchmark scripts: nbdkit servers on private Unix sockets.
+#
+# The including script sets `work` (a private directory, removed by the
+# script) and defines `die`. start_nbdkit NAME ARGS... runs
+# `nbdkit ARGS...` listening on $work/NAME.sock (log in $work/NAME.log) and
+# waits until it listens (its process id is then ${nbdkit_pids[-1]});
+# stop_nbdkit_servers kills every one started.
+
+nbdkit_pids=()
+
+start_nbdkit() {  # NAME NBDKIT-ARGS...
+  local name=$1
+  shift
+  # shellcheck disable=SC2154 # work: set by the including script
+  local socket=$work/$name.sock
+  nbdkit -U "$socket" -f --exit-with-parent "$@" >"$work/$name.log" 2>&1 &
+  nbdkit_pids+=($!)
+  for _ in $(seq 100); do
+    [[ -S $socket ]] && return 0
+    kill -0 "${nbdkit_pids[-1]}" 2>/dev/null || break
+    sleep 0.1
+  done
+  cat "$work/$name.log" >&2
+  die "nbdkit $* did not start listening"
+}
+
+stop_nbdkit_servers() {
+  local pid
+  for pid in "${nbdkit_pids[@]}"; do kill "$pid" 2>/dev/null || true; done
+  for pid in "${nbdkit_pids[@]}"; do wait "$pid" 2>/dev/null || true; done
+  nbdkit_pids=()
+}
