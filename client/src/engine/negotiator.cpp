@@ -1,5 +1,6 @@
 #include "engine/negotiator.hpp"
 
+#include <algorithm>
 #include <cerrno>
 
 #include "wire/handshake.hpp"
@@ -19,6 +20,10 @@ constexpr std::size_t MAX_OPTION_REPLY_PAYLOAD = 64 * 1024;
 // Bounds on what one option may make us keep, whatever the server sends.
 constexpr std::size_t MAX_INFO_REPLIES = 1024;
 constexpr std::size_t MAX_META_CONTEXTS = 4096;
+// NBD_OPT_LIST sends one NBD_REP_SERVER per export. Nothing is kept per
+// export, but an endless stream would keep the list running forever; real
+// servers export a handful, so 65536 is far beyond any of them (B-GEN-003).
+constexpr std::size_t MAX_SERVER_REPLIES = 65536;
 
 int errno_for_option_error(std::uint32_t reply_type) {
   switch (reply_type) {
@@ -49,6 +54,33 @@ int errno_for_option_error(std::uint32_t reply_type) {
 
 std::string quoted(std::string_view s) {
   return "'" + std::string(s) + "'";
+}
+
+// The namespace of a context name or query: the text up to and including
+// the first colon (proto.md "Metadata querying").
+std::string_view context_namespace(std::string_view name) {
+  return name.substr(0, name.find(':') + 1);
+}
+
+bool in_queried_namespace(std::string_view name, const std::vector<std::string>& queries) {
+  const auto ns = context_namespace(name);
+  for (const auto& q : queries) {
+    if (context_namespace(q) == ns) return true;
+  }
+  return false;
+}
+
+// "'base:', 'qemu:'": each namespace the queries name, once.
+std::string queried_namespaces(const std::vector<std::string>& queries) {
+  std::vector<std::string_view> seen;
+  std::string out;
+  for (const auto& q : queries) {
+    const auto ns = context_namespace(q);
+    if (std::find(seen.begin(), seen.end(), ns) != seen.end()) continue;
+    seen.push_back(ns);
+    out += (out.empty() ? "" : ", ") + quoted(ns);
+  }
+  return out;
 }
 
 // C-GEN-002 (proto.md "Conventions"): strings should stay within 256 bytes.
@@ -183,13 +215,25 @@ void Negotiator::on_eof() {
     case State::AwaitOptionReplyPayload:
       waiting = "the reply to " + describe_current();
       break;
-    case State::AwaitExportNameReply:
-      // S-HS-005 (proto.md "Newstyle negotiation"): closing is how a server refuses the name.
-      core_.die(Error{ECONNRESET,
-                      "the server closed the connection after NBD_OPT_EXPORT_NAME: "
-                      "it refused export " +
-                          quoted(core_.config.export_name)});
+    case State::AwaitExportNameReply: {
+      // S-HS-005 (proto.md "Newstyle negotiation"): closing before any reply
+      // byte is how a server refuses the name. The reply stays buffered
+      // until whole, so any byte here means it began a reply and broke off.
+      const std::size_t arrived = core_.input.size();
+      if (arrived == 0) {
+        core_.die(Error{ECONNRESET,
+                        "the server closed the connection after NBD_OPT_EXPORT_NAME: "
+                        "it refused export " +
+                            quoted(core_.config.export_name)});
+      } else {
+        core_.die(Error{ECONNRESET,
+                        "the server closed the connection after NBD_OPT_EXPORT_NAME "
+                        "with its reply truncated: " +
+                            std::to_string(arrived) + " of the " +
+                            std::to_string(export_name_reply_size_) + " bytes arrived"});
+      }
       return;
+    }
     case State::AwaitTls:
       waiting = "the TLS handshake";
       break;
@@ -654,6 +698,12 @@ void Negotiator::on_option_reply_payload(Bytes payload) {
 }
 
 void Negotiator::on_server_reply(Bytes payload) {
+  if (replies_ > MAX_SERVER_REPLIES) {
+    core_.violation("sent more than " + std::to_string(MAX_SERVER_REPLIES) +
+                        " NBD_REP_SERVER replies to one " + describe_current(),
+                    "B-GEN-003");
+    return;
+  }
   auto s = decode_server_reply(payload);
   if (!s) {
     core_.violation("bad NBD_REP_SERVER: " + s.error().to_string(), s.error().clause);
@@ -704,7 +754,33 @@ void Negotiator::on_meta_context_reply(Bytes payload) {
     core_.violation("bad NBD_REP_META_CONTEXT: " + m.error().to_string(), m.error().clause);
     return;
   }
-  if (current_.step == Step::SetMetaContext) {
+  // Contexts come only from the client's queries. What a query matches
+  // within its namespace is the namespace's business (wildcards, ranges:
+  // S-BS-030, S-BS-038), so only the namespace is checked: a context in no
+  // queried namespace was never asked for.
+  const bool set = current_.step == Step::SetMetaContext;
+  // S-BS-025 (proto.md "NBD_OPT_LIST_META_CONTEXT"): a LIST without queries
+  // names every context there is.
+  if ((set || !current_.queries.empty()) && !in_queried_namespace(m->name, current_.queries)) {
+    std::string what =
+        "sent NBD_REP_META_CONTEXT for " + quoted(m->name) + " in reply to " + describe_current();
+    const char* clause = nullptr;
+    if (current_.queries.empty()) {
+      // S-BS-035 (proto.md "NBD_OPT_SET_META_CONTEXT"): zero queries select nothing.
+      what += ", which had no queries and so selects no context";
+      clause = "S-BS-035";
+    } else {
+      what += ", whose queries are only in the namespaces " + queried_namespaces(current_.queries);
+      // S-BS-037 (proto.md "NBD_OPT_SET_META_CONTEXT"): one reply per
+      // context the queries select; S-BS-027 (proto.md
+      // "NBD_OPT_LIST_META_CONTEXT"): a LIST with queries names only
+      // contexts matching one of them.
+      clause = set ? "S-BS-037" : "S-BS-027";
+    }
+    core_.violation(what, clause);
+    return;
+  }
+  if (set) {
     for (const auto& c : pending_contexts_) {
       if (c.id == m->context_id) {
         core_.violation("gave context id " + std::to_string(m->context_id) + " to both " +

@@ -213,6 +213,50 @@ TEST_P(Handshake, MetaContextIsSetBeforeGo) {
   EXPECT_EQ(h.session().meta_contexts[0].id, 0u);
 }
 
+// S-BS-037 (proto.md "NBD_OPT_SET_META_CONTEXT"): the selected contexts come
+// from the queries, so a context in a namespace no query named kills the
+// connection, with the context and the queried namespaces in the message.
+TEST_P(Handshake, SetMetaContextOutsideTheQueriedNamespacesKills) {
+  engine::ConnectionConfig c;
+  c.meta_contexts = {"base:allocation", "qemu:dirty-bitmap:b", "qemu:allocation-depth"};
+  auto h = make(c);
+  h.server_sends(newstyle_greeting());
+  h.client_flags();
+  h.option();
+  h.server_sends(ack(NBD_OPT_EXTENDED_HEADERS));
+  ASSERT_EQ(h.option().option, NBD_OPT_SET_META_CONTEXT);
+  h.server_sends(meta_context(NBD_OPT_SET_META_CONTEXT, 1, "base:allocation") +
+                 meta_context(NBD_OPT_SET_META_CONTEXT, 2, "x-other:allocation"));
+  EXPECT_EQ(h.phase(), Phase::Dead);
+  EXPECT_EQ(h.error_errno(), EPROTO);
+  const auto m = h.error_message();
+  EXPECT_NE(m.find("'x-other:allocation'"), std::string::npos) << m;
+  EXPECT_NE(m.find("'base:', 'qemu:'"), std::string::npos) << m;
+  EXPECT_NE(m.find("[S-BS-037]"), std::string::npos) << m;
+  EXPECT_TRUE(h.session().meta_contexts.empty());
+}
+
+// S-BS-038: what a query selects within its namespace is the namespace's
+// business (a wildcard may select several contexts), so a context that is
+// not one of the queries but shares a namespace with one is accepted.
+TEST_P(Handshake, SetMetaContextInAQueriedNamespaceIsAccepted) {
+  engine::ConnectionConfig c;
+  c.meta_contexts = {"qemu:dirty-bitmap:*"};
+  auto h = make(c);
+  h.server_sends(newstyle_greeting());
+  h.client_flags();
+  h.option();
+  h.server_sends(ack(NBD_OPT_EXTENDED_HEADERS));
+  ASSERT_EQ(h.option().option, NBD_OPT_SET_META_CONTEXT);
+  h.server_sends(meta_context(NBD_OPT_SET_META_CONTEXT, 1, "qemu:dirty-bitmap:a") +
+                 meta_context(NBD_OPT_SET_META_CONTEXT, 2, "qemu:allocation-depth") +
+                 ack(NBD_OPT_SET_META_CONTEXT));
+  h.answer_go(4096, NBD_FLAG_HAS_FLAGS);
+  ASSERT_EQ(h.phase(), Phase::Ready) << h.error_message();
+  ASSERT_EQ(h.session().meta_contexts.size(), 2u);
+  EXPECT_EQ(h.session().meta_contexts[1].name, "qemu:allocation-depth");
+}
+
 // S-BS-033: a failed SET leaves no contexts, and GO goes ahead.
 TEST_P(Handshake, RefusedMetaContextLeavesNone) {
   engine::ConnectionConfig c;
@@ -412,6 +456,27 @@ TEST_P(Handshake, EofAfterExportNameReportsRefusal) {
   EXPECT_EQ(h.phase(), Phase::Dead);
   EXPECT_NE(h.error_message().find("refused export 'nope'"), std::string::npos)
       << h.error_message();
+}
+
+// ... but closing after part of the reply is a truncated reply, not a
+// refusal: the message says how much of it arrived.
+TEST_P(Handshake, EofMidExportNameReplyReportsTruncation) {
+  engine::ConnectionConfig c;
+  c.export_name = "disk";
+  auto h = make(c);
+  h.server_sends(newstyle_greeting(0));
+  h.client_flags();
+  ASSERT_EQ(h.option().option, NBD_OPT_EXPORT_NAME);
+  // No NO_ZEROES: the reply is 10 bytes and 124 of padding.
+  const auto reply = export_name_reply(4096, NBD_FLAG_HAS_FLAGS, true);
+  ASSERT_EQ(reply.size(), 134u);
+  h.server_sends(ByteVector(reply.begin(), reply.begin() + 6));
+  h.server_closes();
+  EXPECT_EQ(h.phase(), Phase::Dead);
+  EXPECT_EQ(h.error_errno(), ECONNRESET);
+  const auto m = h.error_message();
+  EXPECT_NE(m.find("truncated: 6 of the 134 bytes arrived"), std::string::npos) << m;
+  EXPECT_EQ(m.find("refused"), std::string::npos) << m;
 }
 
 // C-GEN-002 (proto.md "Conventions"): strings should stay within 256 bytes.

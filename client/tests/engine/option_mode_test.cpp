@@ -52,6 +52,39 @@ TEST(OptionMode, ListDeliversEveryExport) {
   EXPECT_EQ(h.phase(), Phase::Negotiating);
 }
 
+// B-GEN-003 (proto.md "Size constraints"): an endless NBD_OPT_LIST ends
+// after 65536 NBD_REP_SERVER replies, each still passed on; exactly that
+// many is a list like any other.
+TEST(OptionMode, ListEndsAfterTooManyServerReplies) {
+  constexpr std::size_t limit = 65536;
+  const auto entry = server_entry("e", "");
+  for (const std::size_t count : {limit, limit + 1}) {
+    auto owner = negotiating_harness();
+    auto& h = *owner;
+    RecordingOptionListener l;
+    ASSERT_TRUE(h.conn().start_option({OptionKind::List, {}, &l}));
+    h.option();
+    ByteVector stream;
+    stream.reserve((count + 1) * entry.size());
+    for (std::size_t i = 0; i < count; ++i) stream.insert(stream.end(), entry.begin(), entry.end());
+    if (count == limit) stream = stream + ack(NBD_OPT_LIST);
+    h.server_sends(stream);
+    EXPECT_EQ(l.exports.size(), limit);
+    ASSERT_EQ(l.results.size(), 1u);
+    if (count == limit) {
+      EXPECT_TRUE(l.results[0]) << h.error_message();
+      EXPECT_EQ(h.phase(), Phase::Negotiating);
+      continue;
+    }
+    ASSERT_FALSE(l.results[0]);
+    EXPECT_EQ(l.results[0].error().errnum, EPROTO);
+    EXPECT_EQ(h.phase(), Phase::Dead);
+    const auto m = h.error_message();
+    EXPECT_NE(m.find("more than 65536 NBD_REP_SERVER replies"), std::string::npos) << m;
+    EXPECT_NE(m.find("[B-GEN-003]"), std::string::npos) << m;
+  }
+}
+
 TEST(OptionMode, FailedGoStaysNegotiatingThenAnotherNameSucceeds) {
   auto owner = negotiating_harness();
   auto& h = *owner;
@@ -109,6 +142,58 @@ TEST(OptionMode, ListMetaContextReportsOnlyAfterAck) {
   EXPECT_EQ(l.contexts.size(), 1u);  // the second list was discarded
   ASSERT_EQ(l.results.size(), 2u);
   EXPECT_FALSE(l.results[1]);
+}
+
+// S-BS-027 (proto.md "NBD_OPT_LIST_META_CONTEXT"): with queries, a LIST
+// names only contexts matching one; a context in a namespace no query named
+// kills the connection and nothing is reported.
+TEST(OptionMode, ListMetaContextOutsideTheQueriedNamespacesKills) {
+  auto owner = negotiating_harness();
+  auto& h = *owner;
+  RecordingOptionListener l;
+  ASSERT_TRUE(h.conn().start_option({OptionKind::ListMetaContext, {"base:"}, &l}));
+  h.option();
+  h.server_sends(meta_context(NBD_OPT_LIST_META_CONTEXT, 0, "base:allocation") +
+                 meta_context(NBD_OPT_LIST_META_CONTEXT, 0, "qemu:dirty-bitmap:b"));
+  EXPECT_EQ(h.phase(), Phase::Dead);
+  ASSERT_EQ(l.results.size(), 1u);
+  ASSERT_FALSE(l.results[0]);
+  EXPECT_EQ(l.results[0].error().errnum, EPROTO);
+  const auto m = h.error_message();
+  EXPECT_NE(m.find("'qemu:dirty-bitmap:b'"), std::string::npos) << m;
+  EXPECT_NE(m.find("'base:'"), std::string::npos) << m;
+  EXPECT_NE(m.find("[S-BS-027]"), std::string::npos) << m;
+  EXPECT_TRUE(l.contexts.empty());
+}
+
+// S-BS-025: a LIST without queries names every context, in any namespace.
+TEST(OptionMode, ListMetaContextWithoutQueriesAcceptsAnyNamespace) {
+  auto owner = negotiating_harness();
+  auto& h = *owner;
+  RecordingOptionListener l;
+  ASSERT_TRUE(h.conn().start_option({OptionKind::ListMetaContext, {}, &l}));
+  EXPECT_TRUE(decode_meta_context_request(h.option().data)->queries.empty());
+  h.server_sends(meta_context(NBD_OPT_LIST_META_CONTEXT, 0, "base:allocation") +
+                 meta_context(NBD_OPT_LIST_META_CONTEXT, 0, "x-vendor:") +
+                 ack(NBD_OPT_LIST_META_CONTEXT));
+  ASSERT_EQ(l.results.size(), 1u);
+  EXPECT_TRUE(l.results[0]) << h.error_message();
+  EXPECT_EQ(l.contexts, (std::vector<std::string>{"base:allocation", "x-vendor:"}));
+}
+
+// S-BS-035 (proto.md "NBD_OPT_SET_META_CONTEXT"): a SET without queries
+// selects nothing, so any context in its reply kills the connection.
+TEST(OptionMode, SetMetaContextWithoutQueriesAcceptsNoContext) {
+  auto owner = negotiating_harness();
+  auto& h = *owner;
+  RecordingOptionListener l;
+  ASSERT_TRUE(h.conn().start_option({OptionKind::SetMetaContext, {}, &l}));
+  EXPECT_TRUE(decode_meta_context_request(h.option().data)->queries.empty());
+  h.server_sends(meta_context(NBD_OPT_SET_META_CONTEXT, 1, "base:allocation"));
+  EXPECT_EQ(h.phase(), Phase::Dead);
+  ASSERT_EQ(l.results.size(), 1u);
+  EXPECT_EQ(l.results[0].error().errnum, EPROTO);
+  EXPECT_NE(h.error_message().find("[S-BS-035]"), std::string::npos) << h.error_message();
 }
 
 // C-BS-006: queries need a namespace and a colon.
