@@ -77,8 +77,9 @@
 //   byte 0, what the handle asks for (a clear bit turns the setting off):
 //     bit 0 nbd_set_request_structured_replies
 //     bit 1 nbd_set_request_extended_headers
-//     bit 2 nbd_add_meta_context "base:allocation"
-//     bit 3 nbd_add_meta_context "qemu:dirty-bitmap:bitmap0" (after bit 2's)
+//     bit 2 nbd_add_meta_context META_CONTEXT_NAMES[0]
+//           (meta_context_names.hpp)
+//     bit 3 nbd_add_meta_context META_CONTEXT_NAMES[1] (after bit 2's)
 //     bit 4 nbd_set_request_block_size
 //     bit 5 nbd_set_full_info
 //     bit 6 handshake flag LIBNBD_HANDSHAKE_FLAG_FIXED_NEWSTYLE
@@ -126,6 +127,7 @@
 #include "fuzz_input.hpp"
 #include "invariant.hpp"
 #include "libnbd.h"
+#include "meta_context_names.hpp"
 
 namespace {
 
@@ -133,7 +135,6 @@ using Bytes = std::span<const std::uint8_t>;
 
 constexpr std::size_t PIECES[16] = {1,  2,   3,   5,   8,    13,   21,    34,
                                     64, 128, 256, 512, 1024, 4096, 16384, 65536};
-constexpr const char* CONTEXTS[] = {"base:allocation", "qemu:dirty-bitmap:bitmap0"};
 // Far more than any configuration makes the client send: a few options of
 // at most a few hundred bytes, nine command headers and one 512-byte write.
 constexpr std::size_t MAX_CLIENT_BYTES = 16 * 1024;
@@ -171,6 +172,7 @@ constexpr ScriptedCommand LARGE_READ{CommandCall::Read, 20480, 65536};
 static_assert(LARGE_READ.count <= nbdref::fuzz::PATTERN_SIZE);
 
 using nbdref::fuzz::canary_byte;
+using nbdref::fuzz::META_CONTEXT_NAMES;
 using nbdref::fuzz::pattern;
 using nbdref::fuzz::zero_byte;
 
@@ -207,8 +209,8 @@ struct Setup {
   }
   std::vector<const char*> contexts() const {
     std::vector<const char*> c;
-    if (handshake & 0x04) c.push_back(CONTEXTS[0]);
-    if (handshake & 0x08) c.push_back(CONTEXTS[1]);
+    if (handshake & 0x04) c.push_back(META_CONTEXT_NAMES[0]);
+    if (handshake & 0x08) c.push_back(META_CONTEXT_NAMES[1]);
     return c;
   }
   const char* export_name() const { return (caller & 0x01) ? "disk" : ""; }

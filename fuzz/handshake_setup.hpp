@@ -13,6 +13,7 @@
 #include "engine/config.hpp"
 #include "engine/option.hpp"
 #include "fuzz_input.hpp"
+#include "meta_context_names.hpp"
 #include "wire/constants.hpp"
 
 namespace nbdref::fuzz::handshake {
@@ -22,7 +23,7 @@ inline constexpr std::uint8_t EXTENDED_HEADERS = 0x01;
 inline constexpr std::uint8_t STRUCTURED_REPLIES = 0x02;
 inline constexpr std::uint8_t BLOCK_SIZE = 0x04;
 inline constexpr std::uint8_t FULL_INFO = 0x08;
-inline constexpr unsigned CONTEXT_COUNT_SHIFT = 4;  // two bits: how many of CONTEXTS
+inline constexpr unsigned CONTEXT_COUNT_SHIFT = 4;  // two bits: how many of META_CONTEXT_NAMES
 inline constexpr std::uint8_t OPT_MODE = 0x40;
 inline constexpr std::uint8_t EXPORT_DISK = 0x80;
 // Byte 1.
@@ -43,8 +44,8 @@ inline constexpr engine::OptionKind OPTION_KINDS[] = {
     engine::OptionKind::Abort,
     engine::OptionKind::StartTls,
 };
-inline constexpr const char* CONTEXTS[] = {"base:allocation", "qemu:dirty-bitmap:bitmap0",
-                                           "qemu:allocation-depth"};
+static_assert(std::size(META_CONTEXT_NAMES) == 3,
+              "two configuration bits ask for the first 0 to 3");
 inline constexpr engine::TlsMode TLS_MODES[] = {engine::TlsMode::Disable, engine::TlsMode::Allow,
                                                 engine::TlsMode::Require, engine::TlsMode::Disable};
 
@@ -64,7 +65,7 @@ inline Setup read_setup(FuzzInput& in) {
   c.request_block_size = features & BLOCK_SIZE;
   c.full_info = features & FULL_INFO;
   for (unsigned i = 0; i < ((features >> CONTEXT_COUNT_SHIFT) & 3u); ++i) {
-    c.meta_contexts.emplace_back(CONTEXTS[i]);
+    c.meta_contexts.emplace_back(META_CONTEXT_NAMES[i]);
   }
   c.opt_mode = features & OPT_MODE;
   c.export_name = (features & EXPORT_DISK) ? "disk" : "";

@@ -15,6 +15,7 @@
 #include "engine/command.hpp"
 #include "engine/config.hpp"
 #include "fuzz_input.hpp"
+#include "meta_context_names.hpp"
 #include "transmission_input.hpp"
 #include "wire/constants.hpp"
 #include "wire/handshake.hpp"
@@ -28,9 +29,11 @@ inline constexpr std::uint16_t TYPES[] = {
     wire::NBD_CMD_CACHE, wire::NBD_CMD_WRITE_ZEROES, wire::NBD_CMD_BLOCK_STATUS};
 inline constexpr std::uint64_t SIZES[] = {1 << 20, 0, std::uint64_t{1} << 40,
                                           (std::uint64_t{1} << 63) - 512};
-inline constexpr const char* CONTEXTS[] = {"base:allocation", "qemu:dirty-bitmap:bitmap0",
-                                           "qemu:allocation-depth"};
+// The id this handshake gives each of META_CONTEXT_NAMES.
 inline constexpr std::uint32_t CONTEXT_IDS[] = {1, 2, 3};
+static_assert(std::size(CONTEXT_IDS) == std::size(META_CONTEXT_NAMES));
+static_assert(std::size(META_CONTEXT_NAMES) == 3,
+              "two configuration bits ask for the first 0 to 3");
 inline constexpr wire::InfoBlockSize BLOCK_SIZES{512, 4096, 64 * 1024};
 // Enough commands to fill the engine's tables, few enough to stay fast.
 inline constexpr std::size_t MAX_COMMANDS = 16;
@@ -52,7 +55,7 @@ struct Setup {
     engine::ConnectionConfig c;
     c.request_extended_headers = extended;
     c.request_structured_replies = structured;
-    for (unsigned i = 0; i < contexts; ++i) c.meta_contexts.emplace_back(CONTEXTS[i]);
+    for (unsigned i = 0; i < contexts; ++i) c.meta_contexts.emplace_back(META_CONTEXT_NAMES[i]);
     c.strict = strict ? std::uint32_t{engine::STRICT_ALL} : 0u;
     c.pread_initialize = pread_initialize;
     return c;
@@ -84,7 +87,7 @@ struct Setup {
       for (unsigned i = 0; i < contexts; ++i) {
         std::vector<std::uint8_t> payload;
         Writer p(payload);
-        encode_meta_context_reply({CONTEXT_IDS[i], CONTEXTS[i]}, p);
+        encode_meta_context_reply({CONTEXT_IDS[i], META_CONTEXT_NAMES[i]}, p);
         encode_option_reply(NBD_OPT_SET_META_CONTEXT, NBD_REP_META_CONTEXT, payload, w);
       }
       encode_option_reply(NBD_OPT_SET_META_CONTEXT, NBD_REP_ACK, {}, w);

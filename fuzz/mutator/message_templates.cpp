@@ -1,8 +1,12 @@
 #include "mutator/message_templates.hpp"
 
+#include <algorithm>
+#include <array>
+#include <iterator>
 #include <string_view>
 #include <vector>
 
+#include "meta_context_names.hpp"
 #include "wire/chunk.hpp"
 #include "wire/constants.hpp"
 #include "wire/handshake.hpp"
@@ -21,8 +25,13 @@ constexpr std::uint32_t OPTION_REPLIES[] = {NBDREF_OPTION_REPLIES(NBDREF_VALUE)}
 constexpr std::uint32_t ERRORS[] = {NBDREF_ERRORS(NBDREF_VALUE)};
 #undef NBDREF_VALUE
 constexpr std::string_view NAMES[] = {"", "disk", "other", "a disk"};
-constexpr std::string_view CONTEXTS[] = {"base:allocation", "qemu:dirty-bitmap:bitmap0",
-                                         "qemu:allocation-depth", ""};
+// The targets' context names, and an empty one.
+constexpr auto CONTEXTS = [] {
+  std::array<std::string_view, std::size(META_CONTEXT_NAMES) + 1> names;
+  std::copy(std::begin(META_CONTEXT_NAMES), std::end(META_CONTEXT_NAMES), names.begin());
+  names.back() = "";
+  return names;
+}();
 constexpr std::string_view TEXTS[] = {"", "refused", "no such export"};
 constexpr std::uint64_t SIZES[] = {
     0, 512, 4096, 1u << 20, std::uint64_t{1} << 40, (std::uint64_t{1} << 63) - 512};

@@ -1,11 +1,11 @@
 // Block status chunks name their meta context by the id the server chose
 // when the context was negotiated (qemu-nbd counts from 0, nbdkit from 1,
 // a script as it likes), while the transmission target's own handshake
-// gives CONTEXTS[i] the id CONTEXT_IDS[i]. So that a recorded stream means
-// in replay what it meant to the recording client, each context id in it
-// is replaced by its counterpart under a one-to-one map: every negotiated
-// id goes to the target's id for the same name, and ids nobody negotiated
-// move out of the way, never onto one that is taken.
+// gives META_CONTEXT_NAMES[i] the id CONTEXT_IDS[i]. So that a recorded
+// stream means in replay what it meant to the recording client, each
+// context id in it is replaced by its counterpart under a one-to-one map:
+// every negotiated id goes to the target's id for the same name, and ids
+// nobody negotiated move out of the way, never onto one that is taken.
 #pragma once
 
 #include <cstdint>

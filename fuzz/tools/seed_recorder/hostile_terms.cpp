@@ -8,6 +8,7 @@
 #include <string_view>
 
 #include "handshake_setup.hpp"
+#include "meta_context_names.hpp"
 #include "transmission_setup.hpp"
 
 namespace nbdref::fuzz::recorder {
@@ -69,11 +70,13 @@ ClientSettings settings_of(const mock::hostile::ScriptHeader& header) {
   return s;
 }
 
-// How many of the target's contexts, in its order, the settings ask for.
-unsigned context_count(const std::vector<std::string>& asked, const char* const* known,
-                       std::size_t known_count, std::vector<std::string>& notes) {
+// How many of META_CONTEXT_NAMES, in their order, the settings ask for.
+unsigned context_count(const std::vector<std::string>& asked, std::vector<std::string>& notes) {
   unsigned n = 0;
-  while (n < asked.size() && n < known_count && asked[n] == known[n]) ++n;
+  while (n < asked.size() && n < std::size(META_CONTEXT_NAMES) &&
+         asked[n] == META_CONTEXT_NAMES[n]) {
+    ++n;
+  }
   if (n < asked.size()) notes.push_back("meta contexts beyond the target's list asked for");
   return n;
 }
@@ -170,8 +173,7 @@ HostileTerms hostile_terms(const mock::hostile::ScriptHeader& header) {
   if (s.structured) features |= handshake::STRUCTURED_REPLIES;
   if (s.block_size) features |= handshake::BLOCK_SIZE;
   if (s.full_info) features |= handshake::FULL_INFO;
-  const unsigned contexts =
-      context_count(s.contexts, handshake::CONTEXTS, std::size(handshake::CONTEXTS), t.notes);
+  const unsigned contexts = context_count(s.contexts, t.notes);
   features |= static_cast<std::uint8_t>(contexts << handshake::CONTEXT_COUNT_SHIFT);
   if (s.opt_mode) features |= handshake::OPT_MODE;
   if (s.export_name == "disk") {
@@ -200,9 +202,7 @@ HostileTerms hostile_terms(const mock::hostile::ScriptHeader& header) {
   std::uint8_t tx = 0;
   if (s.structured) tx |= transmission::STRUCTURED_REPLIES;
   if (s.extended) tx |= transmission::EXTENDED_HEADERS;
-  tx |= static_cast<std::uint8_t>(
-      context_count(s.contexts, transmission::CONTEXTS, std::size(transmission::CONTEXTS), t.notes)
-      << transmission::CONTEXT_COUNT_SHIFT);
+  tx |= static_cast<std::uint8_t>(contexts << transmission::CONTEXT_COUNT_SHIFT);
   if (s.strict != 0) tx |= transmission::STRICT;
   if (s.strict != 0 && s.strict != LIBNBD_STRICT_MASK) {
     t.notes.push_back("strict mask " + std::to_string(s.strict) + " taken as all checks");

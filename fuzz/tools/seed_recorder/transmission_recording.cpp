@@ -16,10 +16,10 @@ namespace {
 
 using namespace transmission;
 
-// Where `name` is in the target's CONTEXTS, or -1.
+// Where `name` is in META_CONTEXT_NAMES, or -1.
 int context_index(std::string_view name) {
-  for (std::size_t i = 0; i < std::size(CONTEXTS); ++i) {
-    if (name == CONTEXTS[i]) return static_cast<int>(i);
+  for (std::size_t i = 0; i < std::size(META_CONTEXT_NAMES); ++i) {
+    if (name == META_CONTEXT_NAMES[i]) return static_cast<int>(i);
   }
   return -1;
 }
