@@ -26,7 +26,8 @@
 #   --build-dir DIR    the g++ build holding the benchmarks (build/gcc); configured
 #                      and built there if needed (never a sanitizer build)
 #   --no-build         use the programs in --build-dir as they are
-# Every run's result line is kept in DIR/bench-results/results.txt.
+#   --results FILE     where every run's result line is kept
+#                      (DIR/bench-results/results.txt)
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 
@@ -38,6 +39,7 @@ size=1G
 markdown=""
 build_dir=build/gcc
 build=1
+results=""
 list=0
 seconds_given=0
 pairs_given=0
@@ -59,6 +61,7 @@ while [[ $# -gt 0 ]]; do
     --markdown) markdown=${2:?--markdown needs a file}; shift 2 ;;
     --build-dir) build_dir=${2:?--build-dir needs a directory}; shift 2 ;;
     --no-build) build=0; shift ;;
+    --results) results=${2:?--results needs a file}; shift 2 ;;
     --list) list=1; shift ;;
     -h | --help) usage; exit 0 ;;
     *) die "unknown argument '$1' (see --help)" ;;
@@ -159,9 +162,8 @@ build_flag=()
 client/bench/build_benchmarks.sh "$build_dir" "${build_flag[@]}"
 nbdref_bench=$build_dir/client/bench/nbdref-bench
 libnbd_bench=$build_dir/client/bench/libnbd-bench
-out=$build_dir/bench-results
-mkdir -p "$out"
-results=$out/results.txt
+[[ -n $results ]] || results=$build_dir/bench-results/results.txt
+mkdir -p "$(dirname "$results")"
 : >"$results"
 
 # ---- the servers ----

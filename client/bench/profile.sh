@@ -14,10 +14,12 @@
 #
 # The runs alternate (libnbd, nbdref, libnbd, ...); the table shows medians.
 #
-#   client/bench/profile.sh [--runs N] [--seconds S] [--only GLOBS] [--build-dir DIR] [--no-build]
+#   client/bench/profile.sh [--runs N] [--seconds S] [--size SIZE] [--only GLOBS]
+#                           [--build-dir DIR] [--no-build]
 #
 #   --runs N         runs per library and workload (3)
 #   --seconds S      length of each run (2)
+#   --size SIZE      size of the export, filled with data first (1G)
 #   --only GLOBS     comma-separated shell patterns on workload names (--list)
 #   --list           the workload names
 #   --build-dir DIR  the g++ build holding the benchmarks (build/gcc)
@@ -27,6 +29,7 @@ cd "$(dirname "$0")/../.."
 
 runs=3
 seconds=2
+size=1G
 only=""
 build_dir=build/gcc
 build=1
@@ -41,6 +44,7 @@ while [[ $# -gt 0 ]]; do
   case "$1" in
     --runs) runs=${2:?--runs needs a number}; shift 2 ;;
     --seconds) seconds=${2:?--seconds needs a number}; shift 2 ;;
+    --size) size=${2:?--size needs a size}; shift 2 ;;
     --only) only=${2:?--only needs patterns}; shift 2 ;;
     --list) list=1; shift ;;
     --build-dir) build_dir=${2:?--build-dir needs a directory}; shift 2 ;;
@@ -89,12 +93,12 @@ cleanup() {
   rm -rf "$work"
 }
 trap cleanup EXIT
-start_nbdkit memory memory size=1G
+start_nbdkit memory memory "size=$size"
 nbdkit_pid=${nbdkit_pids[-1]}
 uri="nbd+unix:///?socket=$work/memory.sock"
-echo "=== filling the export (1G) with data"
-"${bench[nbdref]}" --quiet --op write --pattern seq --block-size 1M --in-flight 16 --bytes 1G \
-  "$uri" >/dev/null
+echo "=== filling the export ($size) with data"
+"${bench[nbdref]}" --quiet --op write --pattern seq --block-size 1M --in-flight 16 \
+  --bytes "$(nbdinfo --size "$uri")" "$uri" >/dev/null
 
 clock_ticks=$(getconf CLK_TCK)
 server_ticks() { awk '{ print $14 + $15 }' "/proc/$nbdkit_pid/stat"; }
