@@ -168,14 +168,9 @@ mkdir -p "$(dirname "$results")"
 
 # ---- the servers ----
 
-work=$(mktemp -d "${TMPDIR:-/tmp}/nbdref-compare-XXXXXX")
 # shellcheck source=client/bench/nbdkit_servers.sh
 source client/bench/nbdkit_servers.sh
-cleanup() {
-  stop_nbdkit_servers
-  rm -rf "$work"
-}
-trap cleanup EXIT
+open_work_dir compare
 
 uri_of() {
   case "$1" in

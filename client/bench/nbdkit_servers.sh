@@ -1,18 +1,17 @@
 # shellcheck shell=bash
 # Sourced by the benchmark scripts: nbdkit servers on private Unix sockets.
 #
-# The including script sets `work` (a private directory, removed by the
-# script) and defines `die`. start_nbdkit NAME ARGS... runs
-# `nbdkit ARGS...` listening on $work/NAME.sock (log in $work/NAME.log) and
-# waits until it listens (its process id is then ${nbdkit_pids[-1]});
-# stop_nbdkit_servers kills every one started.
+# The including script defines `die`. open_work_dir NAME makes the private
+# directory `work` and arranges for it and every server to go when the
+# script exits. start_nbdkit NAME ARGS... runs `nbdkit ARGS...` listening on
+# $work/NAME.sock (log in $work/NAME.log) and waits until it listens (its
+# process id is then ${nbdkit_pids[-1]}).
 
 nbdkit_pids=()
 
 start_nbdkit() {  # NAME NBDKIT-ARGS...
   local name=$1
   shift
-  # shellcheck disable=SC2154 # work: set by the including script
   local socket=$work/$name.sock
   nbdkit -U "$socket" -f --exit-with-parent "$@" >"$work/$name.log" 2>&1 &
   nbdkit_pids+=($!)
@@ -23,6 +22,11 @@ start_nbdkit() {  # NAME NBDKIT-ARGS...
   done
   cat "$work/$name.log" >&2
   die "nbdkit $* did not start listening"
+}
+
+open_work_dir() {  # NAME
+  work=$(mktemp -d "${TMPDIR:-/tmp}/nbdref-$1-XXXXXX")
+  trap 'stop_nbdkit_servers; rm -rf "$work"' EXIT
 }
 
 stop_nbdkit_servers() {

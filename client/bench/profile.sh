@@ -85,14 +85,9 @@ client/bench/build_benchmarks.sh "$build_dir" "${build_flag[@]}"
 declare -A bench=([libnbd]=$build_dir/client/bench/libnbd-bench
                   [nbdref]=$build_dir/client/bench/nbdref-bench)
 
-work=$(mktemp -d "${TMPDIR:-/tmp}/nbdref-profile-XXXXXX")
 # shellcheck source=client/bench/nbdkit_servers.sh
 source client/bench/nbdkit_servers.sh
-cleanup() {
-  stop_nbdkit_servers
-  rm -rf "$work"
-}
-trap cleanup EXIT
+open_work_dir profile
 start_nbdkit memory memory "size=$size"
 nbdkit_pid=${nbdkit_pids[-1]}
 uri="nbd+unix:///?socket=$work/memory.sock"

@@ -62,14 +62,9 @@ else
   echo "syscalls: perf cannot count raw_syscalls:sys_enter here; totals from strace only" >&2
 fi
 
-work=$(mktemp -d "${TMPDIR:-/tmp}/nbdref-syscalls-XXXXXX")
 # shellcheck source=client/bench/nbdkit_servers.sh
 source client/bench/nbdkit_servers.sh
-cleanup() {
-  stop_nbdkit_servers
-  rm -rf "$work"
-}
-trap cleanup EXIT
+open_work_dir syscalls
 start_nbdkit memory memory size=256M
 uri="nbd+unix:///?socket=$work/memory.sock"
 "${bench[nbdref]}" --quiet --op write --block-size 1M --bytes 256M "$uri" >/dev/null
