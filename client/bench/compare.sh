@@ -190,13 +190,9 @@ if needs_server memory-tls; then
   start_nbdkit memory-tls --tls=require --tls-psk="$work/keys.psk" memory "size=$size"
 fi
 
-fill() {  # SERVER: every page allocated and holding data
-  local uri
-  uri=$(uri_of "$1")
+fill() {  # SERVER
   echo "=== filling the $1 export ($size) with data"
-  fill_bytes=$(($(nbdinfo --size "$uri") >> 20 << 20))
-  "$nbdref_bench" --quiet --op write --pattern seq --block-size 1M --in-flight 16 \
-    --bytes "$fill_bytes" --verify "$uri" >/dev/null
+  fill_export "$nbdref_bench" "$(uri_of "$1")"
 }
 # Reads then read data, not holes, writes never allocate, and nbdcopy finds
 # no zero blocks to skip.

@@ -5,7 +5,9 @@
 # directory `work` and arranges for it and every server to go when the
 # script exits. start_nbdkit NAME ARGS... runs `nbdkit ARGS...` listening on
 # $work/NAME.sock (log in $work/NAME.log) and waits until it listens (its
-# process id is then ${nbdkit_pids[-1]}).
+# process id is then ${nbdkit_pids[-1]}). fill_export BENCH URI writes data
+# over the whole export (whole MiBs of it) with the benchmark program BENCH,
+# so that reads read data, not holes, and writes never allocate.
 
 nbdkit_pids=()
 
@@ -27,6 +29,13 @@ start_nbdkit() {  # NAME NBDKIT-ARGS...
 open_work_dir() {  # NAME
   work=$(mktemp -d "${TMPDIR:-/tmp}/nbdref-$1-XXXXXX")
   trap 'stop_nbdkit_servers; rm -rf "$work"' EXIT
+}
+
+fill_export() {  # BENCH URI
+  local bytes
+  bytes=$(($(nbdinfo --size "$2") >> 20 << 20))
+  "$1" --quiet --op write --pattern seq --block-size 1M --in-flight 16 --bytes "$bytes" \
+    --verify "$2" >/dev/null
 }
 
 stop_nbdkit_servers() {

@@ -92,8 +92,7 @@ start_nbdkit memory memory "size=$size"
 nbdkit_pid=${nbdkit_pids[-1]}
 uri="nbd+unix:///?socket=$work/memory.sock"
 echo "=== filling the export ($size) with data"
-"${bench[nbdref]}" --quiet --op write --pattern seq --block-size 1M --in-flight 16 \
-  --bytes "$(nbdinfo --size "$uri")" "$uri" >/dev/null
+fill_export "${bench[nbdref]}" "$uri"
 
 clock_ticks=$(getconf CLK_TCK)
 server_ticks() { awk '{ print $14 + $15 }' "/proc/$nbdkit_pid/stat"; }

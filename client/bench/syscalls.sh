@@ -67,7 +67,7 @@ source client/bench/nbdkit_servers.sh
 open_work_dir syscalls
 start_nbdkit memory memory size=256M
 uri="nbd+unix:///?socket=$work/memory.sock"
-"${bench[nbdref]}" --quiet --op write --block-size 1M --bytes 256M "$uri" >/dev/null
+fill_export "${bench[nbdref]}" "$uri"
 
 # strace -c's table as "syscall calls" lines.
 strace_calls() {  # FILE

@@ -108,11 +108,15 @@ void EngineHarness::handshake_compact(std::uint64_t size, std::uint16_t flags, b
   ASSERT_EQ(conn_.phase(), engine::Phase::Ready) << error_message();
 }
 
-void EngineHarness::handshake_extended(std::uint64_t size, std::uint16_t flags) {
+void EngineHarness::negotiate_extended_headers() {
   server_sends(newstyle_greeting());
   client_flags();
   EXPECT_EQ(option().option, NBD_OPT_EXTENDED_HEADERS);
   server_sends(ack(NBD_OPT_EXTENDED_HEADERS));
+}
+
+void EngineHarness::handshake_extended(std::uint64_t size, std::uint16_t flags) {
+  negotiate_extended_headers();
   if (!conn_.config().meta_contexts.empty()) answer_set_meta_context(1);
   answer_go(size, flags);
   ASSERT_EQ(conn_.phase(), engine::Phase::Ready) << error_message();

@@ -44,6 +44,10 @@ class EngineHarness {
   // True when the client has sent nothing beyond what was already read.
   bool client_silent();
 
+  // The greeting, the client's flags and its NBD_OPT_EXTENDED_HEADERS,
+  // acknowledged: the client's next option follows.
+  void negotiate_extended_headers();
+
   // Complete handshakes ending in transmission.
   // Compact headers: EXTENDED_HEADERS refused, STRUCTURED_REPLY as given.
   void handshake_compact(std::uint64_t size, std::uint16_t flags, bool structured = true,

@@ -192,10 +192,7 @@ TEST_P(Handshake, MetaContextIsSetBeforeGo) {
   c.export_name = "x";
   c.meta_contexts = {"base:allocation", "qemu:dirty-bitmap:b"};
   auto h = make(c);
-  h.server_sends(newstyle_greeting());
-  h.client_flags();
-  h.option();
-  h.server_sends(ack(NBD_OPT_EXTENDED_HEADERS));
+  h.negotiate_extended_headers();
   auto set = h.option();
   ASSERT_EQ(set.option, NBD_OPT_SET_META_CONTEXT);
   auto req = decode_meta_context_request(set.data);
@@ -220,10 +217,7 @@ TEST_P(Handshake, SetMetaContextOutsideTheQueriedNamespacesKills) {
   engine::ConnectionConfig c;
   c.meta_contexts = {"base:allocation", "qemu:dirty-bitmap:b", "qemu:allocation-depth"};
   auto h = make(c);
-  h.server_sends(newstyle_greeting());
-  h.client_flags();
-  h.option();
-  h.server_sends(ack(NBD_OPT_EXTENDED_HEADERS));
+  h.negotiate_extended_headers();
   ASSERT_EQ(h.option().option, NBD_OPT_SET_META_CONTEXT);
   h.server_sends(meta_context(NBD_OPT_SET_META_CONTEXT, 1, "base:allocation") +
                  meta_context(NBD_OPT_SET_META_CONTEXT, 2, "x-other:allocation"));
@@ -243,10 +237,7 @@ TEST_P(Handshake, SetMetaContextInAQueriedNamespaceIsAccepted) {
   engine::ConnectionConfig c;
   c.meta_contexts = {"qemu:dirty-bitmap:*"};
   auto h = make(c);
-  h.server_sends(newstyle_greeting());
-  h.client_flags();
-  h.option();
-  h.server_sends(ack(NBD_OPT_EXTENDED_HEADERS));
+  h.negotiate_extended_headers();
   ASSERT_EQ(h.option().option, NBD_OPT_SET_META_CONTEXT);
   h.server_sends(meta_context(NBD_OPT_SET_META_CONTEXT, 1, "qemu:dirty-bitmap:a") +
                  meta_context(NBD_OPT_SET_META_CONTEXT, 2, "qemu:allocation-depth") +
@@ -262,10 +253,7 @@ TEST_P(Handshake, RefusedMetaContextLeavesNone) {
   engine::ConnectionConfig c;
   c.meta_contexts = {"base:allocation"};
   auto h = make(c);
-  h.server_sends(newstyle_greeting());
-  h.client_flags();
-  h.option();
-  h.server_sends(ack(NBD_OPT_EXTENDED_HEADERS));
+  h.negotiate_extended_headers();
   h.option();
   // C-BS-007: a context reply before the error is disregarded.
   h.server_sends(meta_context(NBD_OPT_SET_META_CONTEXT, 1, "base:allocation") +
@@ -373,10 +361,7 @@ TEST_P(Handshake, WrongGreetingMagicKills) {
 // S-OPT-014: GO succeeds only after NBD_INFO_EXPORT.
 TEST_P(Handshake, GoAckWithoutExportInfoKills) {
   auto h = make();
-  h.server_sends(newstyle_greeting());
-  h.client_flags();
-  h.option();
-  h.server_sends(ack(NBD_OPT_EXTENDED_HEADERS));
+  h.negotiate_extended_headers();
   h.option();
   h.server_sends(ack(NBD_OPT_GO));
   EXPECT_EQ(h.phase(), Phase::Dead);
@@ -385,10 +370,7 @@ TEST_P(Handshake, GoAckWithoutExportInfoKills) {
 
 TEST_P(Handshake, ShortExportInfoKills) {
   auto h = make();
-  h.server_sends(newstyle_greeting());
-  h.client_flags();
-  h.option();
-  h.server_sends(ack(NBD_OPT_EXTENDED_HEADERS));
+  h.negotiate_extended_headers();
   h.option();
   h.server_sends(option_reply(NBD_OPT_GO, NBD_REP_INFO, hex("0000 00000000 00001000 00")));
   EXPECT_EQ(h.phase(), Phase::Dead);
