@@ -9,6 +9,7 @@
 #include "runner/outcome.hpp"
 
 #include <map>
+#include <memory>
 
 #include "report/json_report.hpp"
 #include "report/junit_report.hpp"
@@ -57,6 +58,21 @@ class ReportFixture : public ::testing::Test {
     run_.duration = 1234ms;
   }
 
+  // The JUnit report of run_, parsed by libxml2; null (the test failed) if
+  // it cannot be made or is not XML.
+  std::unique_ptr<xmlDoc, decltype(&xmlFreeDoc)> parsed_junit() {
+    std::unique_ptr<xmlDoc, decltype(&xmlFreeDoc)> doc(nullptr, &xmlFreeDoc);
+    auto xml = junit_report(run_);
+    if (!xml) {
+      ADD_FAILURE() << xml.error().message;
+      return doc;
+    }
+    doc.reset(xmlReadMemory(xml->data(), static_cast<int>(xml->size()), "junit.xml", nullptr,
+                            XML_PARSE_NONET));
+    if (!doc) ADD_FAILURE() << "not XML: " << *xml;
+    return doc;
+  }
+
   void add(const Check& check, Outcome outcome, std::shared_ptr<Transcript> transcript = nullptr,
            std::optional<Expectation> expectation = std::nullopt) {
     CheckResult r;
@@ -98,12 +114,9 @@ std::string verdict(xmlNode* testcase) {
 }
 
 TEST_F(ReportFixture, JUnitHasTheStructureAndCountsCiSystemsRead) {
-  auto xml = junit_report(run_);
-  ASSERT_TRUE(xml) << xml.error().message;
-  xmlDoc* doc = xmlReadMemory(xml->data(), static_cast<int>(xml->size()), "junit.xml", nullptr,
-                              XML_PARSE_NONET);
-  ASSERT_NE(doc, nullptr) << *xml;
-  xmlNode* root = xmlDocGetRootElement(doc);
+  const auto doc = parsed_junit();
+  ASSERT_NE(doc, nullptr);
+  xmlNode* root = xmlDocGetRootElement(doc.get());
   ASSERT_STREQ(reinterpret_cast<const char*>(root->name), "testsuites");
 
   const auto suites = elements(root, "testsuite");
@@ -143,16 +156,12 @@ TEST_F(ReportFixture, JUnitHasTheStructureAndCountsCiSystemsRead) {
   EXPECT_EQ(verdicts["opt.error"], "error");
   EXPECT_EQ(verdicts["opt.known"], "skipped");            // a known deviation
   EXPECT_EQ(verdicts["opt.unexpected-pass"], "failure");  // a difference too
-  xmlFreeDoc(doc);
 }
 
 TEST_F(ReportFixture, JUnitTimesAreSeconds) {
-  auto xml = junit_report(run_);
-  ASSERT_TRUE(xml) << xml.error().message;
-  xmlDoc* doc = xmlReadMemory(xml->data(), static_cast<int>(xml->size()), "junit.xml", nullptr,
-                              XML_PARSE_NONET);
-  ASSERT_NE(doc, nullptr) << *xml;
-  xmlNode* root = xmlDocGetRootElement(doc);
+  const auto doc = parsed_junit();
+  ASSERT_NE(doc, nullptr);
+  xmlNode* root = xmlDocGetRootElement(doc.get());
   // The run took 1234 ms, each check 10 ms: JUnit counts in seconds.
   EXPECT_EQ(attribute(root, "time"), "1.234");
   const auto suites = elements(root, "testsuite");
@@ -164,16 +173,12 @@ TEST_F(ReportFixture, JUnitTimesAreSeconds) {
       EXPECT_EQ(attribute(tc, "time"), "0.010") << attribute(tc, "name");
     }
   }
-  xmlFreeDoc(doc);
 }
 
 TEST_F(ReportFixture, JUnitFailureCarriesTheEvidenceSafely) {
-  auto xml = junit_report(run_);
-  ASSERT_TRUE(xml);
-  xmlDoc* doc = xmlReadMemory(xml->data(), static_cast<int>(xml->size()), "junit.xml", nullptr,
-                              XML_PARSE_NONET);
+  const auto doc = parsed_junit();
   ASSERT_NE(doc, nullptr);
-  xmlNode* suite = elements(xmlDocGetRootElement(doc), "testsuite")[0];
+  xmlNode* suite = elements(xmlDocGetRootElement(doc.get()), "testsuite")[0];
   xmlNode* failed = elements(suite, "testcase")[1];
   xmlNode* failure = elements(failed, "failure").at(0);
   EXPECT_EQ(attribute(failure, "type"), "MUST");
@@ -184,7 +189,6 @@ TEST_F(ReportFixture, JUnitFailureCarriesTheEvidenceSafely) {
   EXPECT_NE(text.find("required: closes [S-HS-004]"), std::string::npos) << text;
   EXPECT_NE(text.find("C> client flags"), std::string::npos) << text;
   EXPECT_NE(text.find("\\x01\\xff"), std::string::npos) << text;
-  xmlFreeDoc(doc);
 }
 
 TEST(JsonString, EscapesWhatJsonRequires) {
